@@ -1,0 +1,162 @@
+"""The ``archehr`` command line: JSON on stdout, logs and progress on stderr.
+
+Exit codes: 0 ok, 1 a failed check (bad input, validation failed), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from harness import __version__
+from harness.cli_support import data_options, print_json, report_errors
+from harness.data import Subtask, inputs_for, load_dataset, parse_id_ranges
+from harness.data.checks import check_split
+from harness.data.stats import dataset_stats
+from harness.errors import InputError, Problem
+from harness.pipeline import run_system
+from harness.systems import list_systems
+from metrics.cli import score_command
+from submissions.cli import submit_command, validate_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archehr")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Evaluation and submission harness for the ArchEHR-QA shared task."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+# ------------------------------------------------------------------ data
+
+
+@cli.group()
+def data() -> None:
+    """Check and describe data folders (official layout, or 'synthetic')."""
+
+
+@data.command("validate")
+@click.argument("folder")
+@report_errors
+def data_validate(folder: str) -> None:
+    """Load every split of FOLDER and check offsets, labels and citations; exit 1 on any error."""
+    dataset = load_dataset(folder)
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for split in dataset.splits.values():
+        report = check_split(split)
+        errors += report.errors
+        warnings += report.warnings
+    print_json(
+        {
+            "valid": not errors,
+            "root": dataset.root,
+            "splits": {name: len(split.cases) for name, split in dataset.splits.items()},
+            "errors": [p.to_json() for p in errors],
+            "warnings": [p.to_json() for p in warnings],
+        }
+    )
+    for problem in errors:
+        click.echo(f"error: {problem}", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@data.command("stats")
+@click.argument("folder")
+@report_errors
+def data_stats(folder: str) -> None:
+    """Counts per split: cases, note sentences, relevance labels, answer sentences."""
+    print_json(dataset_stats(load_dataset(folder)))
+
+
+# ------------------------------------------------------------------ systems and runs
+
+
+@cli.command("systems")
+def systems_command() -> None:
+    """List the registered systems (name, subtasks, description)."""
+    print_json([entry.to_json() for entry in list_systems()])
+
+
+def _config_overrides(config_file: str | None, settings: tuple[str, ...]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if config_file:
+        loaded = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise InputError.one("config must be a YAML mapping", file=config_file)
+        overrides.update(loaded)
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"--set takes KEY=VALUE, got {item!r}")
+        overrides[name] = yaml.safe_load(value)
+    return overrides
+
+
+@cli.command("run")
+@click.argument("system")
+@data_options
+@click.option("--subtask", type=click.IntRange(1, 4), required=True, help="2026 subtask (1-4).")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission).")
+@click.option("--case-ids", multiple=True, help="Subset of cases, e.g. 21-30 35.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="YAML config overrides.")
+@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
+@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
+@report_errors
+def run_command(
+    system: str,
+    data: str,
+    split: str,
+    subtask: int,
+    out: str,
+    case_ids: tuple[str, ...],
+    config_file: str | None,
+    settings: tuple[str, ...],
+    batch_size: int,
+) -> None:
+    """Run SYSTEM on a split; writes predictions (resumable) and OUT/submission.json."""
+    chosen = parse_id_ranges(case_ids) if case_ids else None
+    cases_split = load_dataset(data).split(split)
+    cases = inputs_for(cases_split, Subtask(subtask), chosen)
+    summary = run_system(
+        system,
+        cases_split,
+        cases,
+        Subtask(subtask),
+        Path(out),
+        config=_config_overrides(config_file, settings),
+        batch_size=batch_size,
+        show_progress=True,
+    )
+    print_json(summary)
+
+
+cli.add_command(validate_command)
+cli.add_command(submit_command)
+cli.add_command(score_command)
+
+
+@cli.command("demo")
+@click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True)
+@report_errors
+def demo_command(out: str) -> None:
+    """The main job on the bundled synthetic data: run systems, write and validate submissions, score."""
+    from harness.demo import run_demo
+
+    print_json(run_demo(Path(out)))
+
+
+def main() -> None:  # console-script entry point
+    cli()
+
+
+if __name__ == "__main__":
+    main()

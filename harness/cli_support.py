@@ -1,0 +1,72 @@
+"""Helpers shared by the CLI commands: JSON on stdout, one-line errors on stderr, exit codes.
+
+Exit codes: 0 ok, 1 a failed check (bad input, validation failed, reproduce FAIL), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from harness.errors import HarnessError, InputError
+
+EXIT_OK = 0
+EXIT_FAILED_CHECK = 1
+EXIT_USAGE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def print_json(obj: Any) -> None:
+    """Machine-readable output: one JSON document on stdout."""
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def report_errors(func: F) -> F:
+    """Turn a :class:`HarnessError` into its one-line message(s) on stderr and exit code 1, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            sys.exit(EXIT_FAILED_CHECK)
+        except HarnessError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED_CHECK)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def require_subtask(subtask: int | None, year: str) -> int | None:
+    """The 2026 rules need a subtask; the 2025 task has none."""
+    if year == "2026" and subtask is None:
+        raise click.UsageError("--subtask is required with --year 2026")
+    return subtask
+
+
+def subtask_option(func: F) -> F:
+    return click.option(
+        "--subtask", type=click.IntRange(1, 4), default=None, help="ArchEHR-QA 2026 subtask (1-4); required with --year 2026."
+    )(func)
+
+
+def year_option(func: F) -> F:
+    return click.option(
+        "--year", type=click.Choice(["2025", "2026"]), default="2026", show_default=True, help="Format and scoring rules."
+    )(func)
+
+
+def data_options(func: F) -> F:
+    """``--data DIR|synthetic --split NAME``."""
+    func = click.option("--split", required=True, help="Split folder name, e.g. dev, test, test-2026.")(func)
+    return click.option(
+        "--data", required=True, help="Data folder in the official layout, or 'synthetic' for the bundled dataset."
+    )(func)

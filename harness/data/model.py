@@ -1,0 +1,185 @@
+"""The ArchEHR-QA data model: cases (inputs), keys (gold), mappings, splits and datasets.
+
+A case holds exactly what its file holds: fields absent from the file are ``None``
+(the public 2026 subtask-1 test XML carries narratives only). Ids are strings
+everywhere ("121" is not 121).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Literal
+
+Relevance = Literal["essential", "supplementary", "not-relevant"]
+RELEVANCE_LABELS: tuple[Relevance, ...] = ("essential", "supplementary", "not-relevant")
+
+
+class Subtask(IntEnum):
+    """The four 2026 subtasks (2025 had one task, answered like subtask 3 with citations)."""
+
+    QUESTION_INTERPRETATION = 1
+    EVIDENCE_IDENTIFICATION = 2
+    ANSWER_GENERATION = 3
+    EVIDENCE_ALIGNMENT = 4
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A span of the patient narrative that a clinician marked as the question."""
+
+    id: str
+    start_char_index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class NoteSentence:
+    """A numbered sentence of the note excerpt; ``start_char_index`` is within its paragraph."""
+
+    id: str
+    paragraph_id: str
+    start_char_index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """A sentence of the clinician answer; ``citations`` are note sentence ids (gold only)."""
+
+    id: str
+    text: str
+    citations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case's inputs, as its XML file holds them."""
+
+    case_id: str
+    patient_narrative: str | None = None
+    phrases: tuple[Phrase, ...] | None = None
+    clinician_question: str | None = None
+    note_excerpt: str | None = None
+    sentences: tuple[NoteSentence, ...] | None = None
+    clinical_specialty: str | None = None
+    answer_sentences: tuple[AnswerSentence, ...] | None = None
+
+    def sentence_ids(self) -> list[str]:
+        return [s.id for s in self.sentences or ()]
+
+    def paragraphs(self) -> list[str]:
+        """The note excerpt's paragraphs (separated by blank lines)."""
+        if self.note_excerpt is None:
+            return []
+        return self.note_excerpt.split("\n\n")
+
+
+@dataclass(frozen=True)
+class CaseKey:
+    """One case's gold annotations from the key file (2025 fields, plus the 2026 ones when present)."""
+
+    case_id: str
+    relevance: tuple[tuple[str, Relevance], ...]
+    clinician_answer: str | None = None
+    clinician_answer_without_citations: str | None = None
+    clinician_answer_sentences: tuple[AnswerSentence, ...] | None = None
+
+    def labels(self) -> dict[str, Relevance]:
+        return dict(self.relevance)
+
+    def ids_with(self, *labels: Relevance) -> list[str]:
+        return [sid for sid, rel in self.relevance if rel in labels]
+
+    def links(self) -> set[tuple[str, str]]:
+        """Gold (answer_id, evidence_id) pairs for subtask 4."""
+        return {(a.id, c) for a in self.clinician_answer_sentences or () for c in a.citations}
+
+
+@dataclass(frozen=True)
+class MappingEntry:
+    case_id: str
+    document_id: str
+    document_source: str
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """Where a split was read from, and layout facts needed to write it back byte for byte."""
+
+    folder: str | None = None
+    xml_declaration: bool = True
+    key_style: Literal["2025", "2026"] | None = None
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split folder: cases in file order, plus the key and mapping when released."""
+
+    name: str
+    cases: tuple[Case, ...]
+    keys: Mapping[str, CaseKey] | None = None
+    mapping: tuple[MappingEntry, ...] | None = None
+    source: SourceFiles = field(default_factory=SourceFiles)
+
+    def case_ids(self) -> list[str]:
+        return [c.case_id for c in self.cases]
+
+    def case(self, case_id: str) -> Case:
+        for c in self.cases:
+            if c.case_id == case_id:
+                return c
+        raise KeyError(case_id)
+
+    def select(self, case_ids: Iterable[str] | None) -> Split:
+        """The same split restricted to ``case_ids`` (all cases when ``None``), in file order."""
+        if case_ids is None:
+            return self
+        wanted = set(case_ids)
+        unknown = wanted - set(self.case_ids())
+        if unknown:
+            raise KeyError(f"split {self.name} has no case(s) {', '.join(sorted(unknown, key=_id_order))}")
+        keys = None if self.keys is None else {k: v for k, v in self.keys.items() if k in wanted}
+        mapping = None if self.mapping is None else tuple(m for m in self.mapping if m.case_id in wanted)
+        cases = tuple(c for c in self.cases if c.case_id in wanted)
+        return Split(self.name, cases, keys, mapping, self.source)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Named splits (``dev``, ``test``, ``test-2026`` …) loaded from one data folder."""
+
+    splits: Mapping[str, Split]
+    root: str | None = None
+
+    def split(self, name: str) -> Split:
+        try:
+            return self.splits[name]
+        except KeyError:
+            known = ", ".join(self.splits) or "none"
+            raise KeyError(f"no split {name!r} in {self.root or 'dataset'} (splits: {known})") from None
+
+
+def _id_order(case_id: str) -> tuple[int, int | str]:
+    return (0, int(case_id)) if case_id.isdigit() else (1, case_id)
+
+
+def sort_ids(ids: Iterable[str]) -> list[str]:
+    """Ids in ascending numeric order (non-numeric ids last, alphabetically)."""
+    return sorted(ids, key=_id_order)
+
+
+def parse_id_ranges(spec: str | Sequence[str]) -> list[str]:
+    """Parse ``"1-3 5"`` or ``["1-3", "5"]`` (commas allowed) into ``["1", "2", "3", "5"]``."""
+    parts = spec.replace(",", " ").split() if isinstance(spec, str) else [p for s in spec for p in s.replace(",", " ").split()]
+    out: list[str] = []
+    for part in parts:
+        if "-" in part:
+            lo, _, hi = part.partition("-")
+            if not (lo.isdigit() and hi.isdigit()) or int(lo) > int(hi):
+                raise ValueError(f"bad case-id range {part!r} (expected e.g. 21-120)")
+            out.extend(str(i) for i in range(int(lo), int(hi) + 1))
+        else:
+            out.append(part)
+    return list(dict.fromkeys(out))

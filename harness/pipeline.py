@@ -1,0 +1,88 @@
+"""Run a registered system on a split: run store (resumable) → validated ``submission.json``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.data.model import Case, Split, Subtask
+from harness.errors import InputError
+from harness.runs import RunKey, RunStore
+from harness.systems import build_system, get_system_entry
+from harness.errors import HarnessError
+
+logger = logging.getLogger(__name__)
+
+SUBMISSION_FILE = "submission.json"
+
+
+def run_system(
+    name: str,
+    split: Split,
+    cases: Sequence[Case],
+    subtask: Subtask,
+    out: Path,
+    *,
+    config: Mapping[str, Any] | None = None,
+    batch_size: int = 8,
+    show_progress: bool = False,
+) -> dict[str, Any]:
+    """Predict ``cases`` with system ``name``, store the predictions under ``out/runs`` and write
+    ``out/submission.json`` once it validates against ``split``. Returns a JSON-able summary."""
+    from submissions import build_entries, validate_submission, write_submission_json
+
+    entry = get_system_entry(name)
+    if int(subtask) not in entry.subtasks:
+        raise HarnessError(f"system {name!r} answers subtasks {list(entry.subtasks)}, not {int(subtask)}")
+    system = build_system(name, config)
+    store = RunStore(out / "runs", RunKey(system.card, split.name, subtask))
+    bar = _progress_bar(f"{name} subtask {int(subtask)}", len(cases)) if show_progress else None
+    try:
+        predictions, reused = store.run(system, cases, batch_size=batch_size, progress=bar.update_to if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, [c.case_id for c in cases], subtask)
+    submission_path = out / SUBMISSION_FILE
+    report = validate_submission(
+        entries, split, subtask=int(subtask), year="2026", file=str(submission_path), case_ids=[c.case_id for c in cases]
+    )
+    if not report.ok:
+        raise InputError(report.errors)
+    write_submission_json(submission_path, entries)
+    logger.info("wrote %s (%d cases, %d reused from the run store)", submission_path, len(entries), reused)
+    return {
+        "system": name,
+        "fingerprint": system.card.fingerprint,
+        "split": split.name,
+        "subtask": int(subtask),
+        "cases": len(entries),
+        "reused": reused,
+        "predictions": str(store.path),
+        "submission": str(submission_path),
+        "warnings": [w.to_json() for w in report.warnings],
+    }
+
+
+class _Bar:
+    """A tqdm bar on stderr driven by (done, total) callbacks."""
+
+    def __init__(self, desc: str, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False, disable=None)
+
+    def update_to(self, done: int, total: int) -> None:
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress_bar(desc: str, total: int) -> _Bar:
+    return _Bar(desc, total)

@@ -1,0 +1,30 @@
+"""Small text helpers shared by systems: tokenising for lexical retrieval, sentence splitting, word cuts."""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+STOPWORDS = frozenset(
+    """a an and are as at be been but by did do does for from had has have he her his i if in is it its
+    me my of on or our she so that the their them there they this to was we were what when where which
+    who why will with would you your""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased word tokens without stopwords (for BM25 and TF-IDF)."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
+def split_sentences(text: str) -> list[str]:
+    """A light rule-based splitter (after ``.!?`` followed by space, and at newlines)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def cut_words(text: str, limit: int) -> str:
+    """The first ``limit`` whitespace tokens, rejoined with single spaces (the official length rule)."""
+    words = text.split()
+    return " ".join(words[:limit]) if len(words) > limit else text

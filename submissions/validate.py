@@ -1,0 +1,290 @@
+"""Validate a parsed submission against a split: every hard failure of the official scorers, all at once.
+
+Errors are what makes the official scorer refuse the submission (or what silently distorts
+its numbers, like a duplicated case); warnings are legal but lose points silently (ids that
+collapse, text the scorer truncates, 2025 citations it cannot read). Valid note-sentence and
+answer-sentence ids come from the key when the split has one (the official scorers check
+against the key), otherwise from the case XML.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.data.model import Case, CaseKey, Split, Subtask
+from harness.errors import InputError, Problem
+from submissions.format2025 import lint_answer_2025
+from submissions.formats import (
+    WORD_LIMITS,
+    check_year_subtask,
+    describe_ids,
+    describe_non_string_id,
+    json_type,
+    prediction_field,
+    shape_problems,
+)
+
+logger = logging.getLogger(__name__)
+
+_CITATION_MARKERS = re.compile(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]|\|\s*\d+(?:\s*,\s*\d+)*\s*\|")
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of validating one submission; ``ok`` means the official scorer will accept it."""
+
+    file: str
+    year: str
+    subtask: int | None
+    split: str | None
+    case_ids: tuple[str, ...]
+    entries: int
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "file": self.file,
+            "year": self.year,
+            "subtask": self.subtask,
+            "split": self.split,
+            "cases_expected": len(self.case_ids),
+            "entries": self.entries,
+            "errors": [p.to_json() for p in self.errors],
+            "warnings": [p.to_json() for p in self.warnings],
+        }
+
+
+@dataclass
+class _Findings:
+    file: str
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, message: str, case_id: str | None = None, where: str | None = None) -> None:
+        self.errors.append(Problem(message, self.file, case_id, where))
+
+    def warn(self, message: str, case_id: str | None = None, where: str | None = None) -> None:
+        self.warnings.append(Problem(message, self.file, case_id, where))
+
+
+def validate_submission(
+    entries: Any,
+    split: Split | None,
+    *,
+    subtask: int | None,
+    year: str,
+    file: str,
+    case_ids: Iterable[str] | None = None,
+) -> ValidationReport:
+    """Check a parsed submission (``json.load`` output) and report every problem.
+
+    ``split=None`` checks the structure only (no case set, no id membership). ``case_ids``
+    restricts the check to those cases, as the scorers' ``--case_ids_to_score`` does: entries
+    for other cases are ignored. A 2026 submission without ``subtask`` gets its envelope checked only.
+    """
+    st = check_year_subtask(year, subtask)
+    wanted = None if case_ids is None else list(dict.fromkeys(case_ids))
+    expected = _expected_case_ids(split, wanted)
+    found = _Findings(file)
+    count = len(entries) if isinstance(entries, list) else 0
+    report = ValidationReport(file, year, subtask, None if split is None else split.name, tuple(expected or ()), count)
+    if not isinstance(entries, list):
+        found.error(f'a submission must be a JSON array of {{"case_id", "{prediction_field(year)}"}} objects, '
+                    f"got {json_type(entries)}")
+        return _finish(report, found)
+    if year == "2026" and st is None:
+        found.warn("no subtask given: only the envelope was checked, not the predictions")
+
+    cases = {} if split is None else {c.case_id: c for c in split.cases}
+    keys: Mapping[str, CaseKey] = {} if split is None or split.keys is None else split.keys
+    scope = None if wanted is None else set(wanted)
+    positions: dict[str, list[int]] = {}
+    ignored = 0
+    for index, entry in enumerate(entries):
+        case_id = _entry_case_id(entry, index, found)
+        if case_id is None:
+            continue
+        if scope is not None and case_id not in scope:
+            ignored += 1
+            continue
+        positions.setdefault(case_id, []).append(index)
+        if len(positions[case_id]) == 1:
+            _check_entry(entry, case_id, st, year, cases.get(case_id), keys.get(case_id), found)
+
+    if ignored:
+        found.warn(f"{ignored} entries for cases outside the requested case ids were ignored", where="case_id")
+    for case_id, where in positions.items():
+        if len(where) > 1:
+            found.error(f"case appears {len(where)} times (entries {', '.join(map(str, where))})", case_id, "case_id")
+    if expected is not None:
+        expected_set = set(expected)
+        for case_id in expected:
+            if case_id not in positions:
+                found.error(f"missing: split {report.split} has this case, the submission does not", case_id, "case_id")
+        for case_id in positions:
+            if case_id not in expected_set:
+                found.error(f"extra: split {report.split} has no such case", case_id, "case_id")
+    return _finish(report, found)
+
+
+def _finish(report: ValidationReport, found: _Findings) -> ValidationReport:
+    report.errors.extend(found.errors)
+    report.warnings.extend(found.warnings)
+    logger.debug("validated %s: %d errors, %d warnings", report.file, len(report.errors), len(report.warnings))
+    return report
+
+
+def _expected_case_ids(split: Split | None, wanted: list[str] | None) -> list[str] | None:
+    if split is None:
+        return None
+    if wanted is None:
+        return split.case_ids()
+    known = set(split.case_ids())
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise InputError(
+            [Problem(f"requested case id(s) {', '.join(unknown)} are not in split {split.name}", field="case_ids")]
+        )
+    return [c for c in split.case_ids() if c in set(wanted)]
+
+
+def _entry_case_id(entry: Any, index: int, found: _Findings) -> str | None:
+    if not isinstance(entry, dict):
+        found.error(f"entry {index} is {json_type(entry)}, not an object", where=f"[{index}]")
+        return None
+    if "case_id" not in entry:
+        found.error(f"entry {index} has no case_id", where=f"[{index}].case_id")
+        return None
+    value = entry["case_id"]
+    if not isinstance(value, str):
+        shown = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        found.error(f"case_id {describe_non_string_id(value)} (entry {index})", shown, "case_id")
+        return None
+    return value
+
+
+def _check_entry(
+    entry: dict[str, Any],
+    case_id: str,
+    subtask: Subtask | None,
+    year: str,
+    case: Case | None,
+    key: CaseKey | None,
+    found: _Findings,
+) -> None:
+    name = prediction_field(year)
+    for extra in sorted(set(entry) - {"case_id", name}):
+        found.warn(f"unknown field {extra!r} is ignored by the scorer", case_id, extra)
+    if name not in entry:
+        found.error(f"no {name!r} field", case_id, name)
+        return
+    prediction = entry[name]
+    shape = shape_problems(prediction, subtask=subtask, year=year, file=found.file, case_id=case_id)
+    if shape:
+        found.errors.extend(shape)
+        return
+    if year == "2025":
+        lint = lint_answer_2025(prediction, sentence_ids=_note_sentence_ids(case, key), file=found.file, case_id=case_id)
+        found.errors.extend(lint.errors)
+        found.warnings.extend(lint.warnings)
+    elif subtask in WORD_LIMITS:
+        _check_text(prediction, case_id, subtask, found)
+    elif subtask == Subtask.EVIDENCE_IDENTIFICATION:
+        _check_evidence(prediction, case_id, case, key, found)
+    elif subtask == Subtask.EVIDENCE_ALIGNMENT:
+        _check_alignment(prediction, case_id, case, key, found)
+
+
+def _check_text(text: str, case_id: str, subtask: Subtask, found: _Findings) -> None:
+    limit = WORD_LIMITS[subtask]
+    words = len(text.split())
+    if words > limit:
+        found.warn(f"{words} words; the scorer keeps the first {limit}", case_id, "prediction")
+    if subtask == Subtask.ANSWER_GENERATION and _CITATION_MARKERS.search(text):
+        marker = _CITATION_MARKERS.search(text).group(0)  # type: ignore[union-attr]
+        found.warn(f"citation marker {marker} in a plain-text answer is scored as words", case_id, "prediction")
+
+
+def _check_evidence(ids: list[str], case_id: str, case: Case | None, key: CaseKey | None, found: _Findings) -> None:
+    valid = _note_sentence_ids(case, key)
+    _check_ids(ids, valid, case_id, "prediction", "note sentence", found)
+
+
+def _check_alignment(
+    alignments: list[dict[str, Any]], case_id: str, case: Case | None, key: CaseKey | None, found: _Findings
+) -> None:
+    valid_evidence = _note_sentence_ids(case, key)
+    valid_answers = _answer_sentence_ids(case, key)
+    if valid_answers is None and case is not None:
+        found.warn("answer ids not checked: the split holds no answer sentences for this case", case_id, "prediction")
+    for i, alignment in enumerate(alignments):
+        answer_id = alignment["answer_id"]
+        if valid_answers is not None and answer_id not in valid_answers:
+            found.error(
+                f"answer id {answer_id!r} is not an answer sentence of this case (answer sentences: "
+                f"{describe_ids(valid_answers)}); any invalid id fails the whole submission",
+                case_id, f"prediction[{i}].answer_id",
+            )
+        _check_ids(alignment["evidence_id"], valid_evidence, case_id, f"prediction[{i}].evidence_id", "note sentence",
+                   found, warn_unchecked=False)
+    repeated = [a for a, n in Counter(al["answer_id"] for al in alignments).items() if n > 1]
+    if repeated:
+        found.warn(f"answer id(s) {', '.join(map(repr, repeated))} listed more than once; their links are merged",
+                   case_id, "prediction")
+    if valid_evidence is None and case is not None:
+        found.warn("evidence ids not checked: the split holds no note sentences for this case", case_id, "prediction")
+
+
+def _check_ids(
+    ids: list[str],
+    valid: Collection[str] | None,
+    case_id: str,
+    where: str,
+    what: str,
+    found: _Findings,
+    *,
+    warn_unchecked: bool = True,
+) -> None:
+    duplicated = [i for i, n in Counter(ids).items() if n > 1]
+    if duplicated:
+        found.warn(f"duplicate id(s) {', '.join(map(repr, duplicated))}: the scorer counts each once", case_id, where)
+    if valid is None:
+        if warn_unchecked:
+            found.warn(f"ids not checked: the split holds no {what}s for this case", case_id, where)
+        return
+    invalid = list(dict.fromkeys(i for i in ids if i not in valid))
+    if invalid:
+        spaced = any(i.strip() in valid for i in invalid)
+        hint = " (ids must not carry spaces)" if spaced else ""
+        found.error(
+            f"id(s) {', '.join(map(repr, invalid))} are not {what}s of this case{hint} ({what}s: {describe_ids(valid)});"
+            " any invalid id fails the whole submission",
+            case_id, where,
+        )
+
+
+def _note_sentence_ids(case: Case | None, key: CaseKey | None) -> set[str] | None:
+    if key is not None and key.relevance:
+        return {sid for sid, _ in key.relevance}
+    if case is not None and case.sentences is not None:
+        return set(case.sentence_ids())
+    return None
+
+
+def _answer_sentence_ids(case: Case | None, key: CaseKey | None) -> set[str] | None:
+    if key is not None and key.clinician_answer_sentences is not None:
+        return {a.id for a in key.clinician_answer_sentences}
+    if case is not None and case.answer_sentences is not None:
+        return {a.id for a in case.answer_sentences}
+    return None
