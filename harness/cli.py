@@ -20,7 +20,7 @@ from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
 from harness.errors import InputError, Problem
 from harness.pipeline import run_system
-from harness.systems import list_systems
+from harness.systems import TrainOptions, get_trainer, list_systems
 from metrics.cli import score_command
 from submissions.cli import submit_command, validate_command
 
@@ -137,6 +137,24 @@ def run_command(
         show_progress=True,
     )
     print_json(summary)
+
+
+@cli.command("train")
+@click.argument("system")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="The system's YAML config.")
+@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
+@click.option("--stage", default="all", show_default=True, help="Training stage, where the system has stages.")
+@click.option("--out", type=click.Path(file_okay=False), help="Output folder for models and their cards.")
+@click.option("--data", default="synthetic", show_default=True, help="Data folder, or 'synthetic'.")
+@click.option("--split", default="dev", show_default=True, help="Annotated split to train on.")
+@report_errors
+def train_command(
+    system: str, config_file: str | None, settings: tuple[str, ...], stage: str, out: str | None, data: str, split: str
+) -> None:
+    """Train SYSTEM (resumable where the system supports it); prints a JSON summary."""
+    trainer = get_trainer(system)
+    options = TrainOptions(config_file, _config_overrides(None, settings), stage, out, data, split)
+    print_json(trainer(options))
 
 
 cli.add_command(validate_command)

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.model import Case, Split, Subtask
-from harness.errors import InputError
+from harness.errors import HarnessError, InputError
 from harness.runs import RunKey, RunStore
 from harness.systems import build_system, get_system_entry
-from harness.errors import HarnessError
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +44,11 @@ def run_system(
     finally:
         if bar:
             bar.close()
-    entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, [c.case_id for c in cases], subtask)
+    case_ids = [c.case_id for c in cases]
+    entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, case_ids, subtask=int(subtask))
     submission_path = out / SUBMISSION_FILE
     report = validate_submission(
-        entries, split, subtask=int(subtask), year="2026", file=str(submission_path), case_ids=[c.case_id for c in cases]
+        entries, split, subtask=int(subtask), year="2026", file=str(submission_path), case_ids=case_ids
     )
     if not report.ok:
         raise InputError(report.errors)

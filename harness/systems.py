@@ -29,6 +29,24 @@ BUILTIN_SYSTEM_MODULES: tuple[str, ...] = ("systems.baselines",)
 
 
 @dataclass(frozen=True)
+class TrainOptions:
+    """What ``archehr train SYSTEM`` passes to a system's trainer."""
+
+    config: str | None = None  # path of a YAML config (e.g. systems/qunlp/configs/cpu-demo.yaml)
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # --set KEY=VALUE
+    stage: str = "all"  # e.g. "1", "2", "all" for the two-stage generator
+    out: str | None = None  # output folder for models, adapters and their cards
+    data: str = "synthetic"  # data folder or "synthetic"
+    split: str = "dev"  # the annotated split trained on
+    show_progress: bool = True
+
+
+#: A trainer returns a JSON-able summary; its ``run_config`` entry holds the overrides that make
+#: ``archehr run SYSTEM`` use what was trained (e.g. ``{"model_dir": ...}``).
+Trainer = Callable[[TrainOptions], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class SystemCard:
     """What a run records about the system that produced it; the fingerprint keys the run store."""
 
@@ -92,6 +110,7 @@ class UnknownSystemError(HarnessError):
 
 
 _REGISTRY: dict[str, SystemEntry] = {}
+_TRAINERS: dict[str, Trainer] = {}
 _discovered = False
 
 
@@ -106,6 +125,24 @@ def register_system(name: str, *, subtasks: Sequence[int], description: str) -> 
         return builder
 
     return decorate
+
+
+def register_trainer(name: str) -> Callable[[Trainer], Trainer]:
+    """Decorator: register the trainer of system ``name`` (imported lazily, like builders)."""
+
+    def decorate(trainer: Trainer) -> Trainer:
+        _TRAINERS[name] = trainer
+        return trainer
+
+    return decorate
+
+
+def get_trainer(name: str) -> Trainer:
+    get_system_entry(name)  # unknown names get the "did you mean" error
+    try:
+        return _TRAINERS[name]
+    except KeyError:
+        raise UnknownSystemError(f"system {name!r} has nothing to train") from None
 
 
 def _discover() -> None:

@@ -1,0 +1,69 @@
+"""``archehr assets``: list external assets, fetch them explicitly, build a QuickUMLS index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness import assets
+from harness.cli_support import print_json, report_errors
+
+
+@click.group("assets")
+def assets_group() -> None:
+    """External models and indexes: where they are found and how to supply them."""
+
+
+@assets_group.command("status")
+@report_errors
+def status_command() -> None:
+    """JSON list of every asset: found_at, or missing with how to supply it."""
+    print_json(
+        [
+            {**status.to_json(), "purpose": assets.ASSETS[status.name].purpose, "env_var": assets.ASSETS[status.name].env_var}
+            for status in assets.status_all()
+        ]
+    )
+
+
+@assets_group.command("fetch")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder to download into.")
+@report_errors
+def fetch_command(names: tuple[str, ...], dest: Path | None) -> None:
+    """Download NAME... from the model hub (needs internet; never happens implicitly)."""
+    for name in names:
+        try:
+            assets.get_asset(name)
+        except assets.UnknownAssetError as exc:
+            raise click.UsageError(str(exc)) from None
+    fetched = []
+    for name in names:
+        target = None if dest is None else (dest / name if len(names) > 1 else dest)
+        path = assets.fetch(name, target)
+        entry = {"name": name, "path": str(path)}
+        env_var = assets.ASSETS[name].env_var
+        if target is not None and env_var:
+            entry["use_with"] = f"{env_var}={path}"
+        fetched.append(entry)
+    print_json(fetched)
+
+
+@assets_group.command("build-quickumls")
+@click.argument("rrf_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--lowercase/--no-lowercase", default=True, show_default=True, help="QuickUMLS -L flag.")
+@click.option(
+    "--normalize-unicode/--no-normalize-unicode", default=True, show_default=True, help="QuickUMLS -U flag."
+)
+@click.option("--backend", type=click.Choice(["unqlite", "leveldb"]), default="unqlite", show_default=True)
+@report_errors
+def build_quickumls_command(rrf_dir: Path, out: Path, lowercase: bool, normalize_unicode: bool, backend: str) -> None:
+    """Build a QuickUMLS index in OUT from RRF_DIR (MRCONSO.RRF and MRSTY.RRF of a UMLS install)."""
+    from metrics.medcon import build_quickumls_index
+
+    info = build_quickumls_index(
+        rrf_dir, out, lowercase=lowercase, normalize_unicode=normalize_unicode, backend=backend
+    )
+    print_json({**info.to_json(), "use_with": f"ARCHEHR_QUICKUMLS_INDEX={info.index_dir}"})
