@@ -54,13 +54,20 @@ def require_subtask(subtask: int | None, year: str) -> int | None:
 
 def subtask_option(func: F) -> F:
     return click.option(
-        "--subtask", type=click.IntRange(1, 4), default=None, help="ArchEHR-QA 2026 subtask (1-4); required with --year 2026."
+        "--subtask",
+        type=click.IntRange(1, 4),
+        default=None,
+        help="ArchEHR-QA 2026 subtask (1-4); required with --year 2026.",
     )(func)
 
 
 def year_option(func: F) -> F:
     return click.option(
-        "--year", type=click.Choice(["2025", "2026"]), default="2026", show_default=True, help="Format and scoring rules."
+        "--year",
+        type=click.Choice(["2025", "2026"]),
+        default="2026",
+        show_default=True,
+        help="Format and scoring rules.",
     )(func)
 
 

@@ -139,7 +139,14 @@ class RunStore:
             records = []
             for pred in _checked(system.predict(batch, self.key.subtask), wanted):
                 done[pred.case_id] = pred
-                records.append({"type": "prediction", "case_id": pred.case_id, "prediction": pred.prediction, "meta": dict(pred.meta)})
+                records.append(
+                    {
+                        "type": "prediction",
+                        "case_id": pred.case_id,
+                        "prediction": pred.prediction,
+                        "meta": dict(pred.meta),
+                    }
+                )
             self._append(records)
             if progress:
                 progress(reused + start + len(batch), len(cases))

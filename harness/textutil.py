@@ -8,9 +8,9 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 STOPWORDS = frozenset(
-    """a an and are as at be been but by did do does for from had has have he her his i if in is it its
-    me my of on or our she so that the their them there they this to was we were what when where which
-    who why will with would you your""".split()
+    """a an and are as at be been but by did do does for from had has have he her his i if in is it its me
+    my of on or our she so that the their them there they this to was we were what when where which who
+    why will with would you your""".split()  # noqa: SIM905
 )
 
 

@@ -52,8 +52,17 @@ def cite(text: str, citations: list[str]) -> str:
 def check_source(src: dict, name: str) -> list[str]:
     """Every rule of FORMAT.md; returns the problems found (empty when the source is good)."""
     problems: list[str] = []
-    need = ["case_id", "clinical_specialty", "question_type", "document_id", "patient_narrative",
-            "question_phrases", "clinician_question", "note_paragraphs", "answer_sentences"]
+    need = [
+        "case_id",
+        "clinical_specialty",
+        "question_type",
+        "document_id",
+        "patient_narrative",
+        "question_phrases",
+        "clinician_question",
+        "note_paragraphs",
+        "answer_sentences",
+    ]
     missing = [k for k in need if k not in src]
     if missing:
         return [f"{name}: missing {', '.join(missing)}"]

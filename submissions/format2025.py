@@ -75,7 +75,9 @@ def format_answer_2025(
             problems.append(Problem("empty answer sentence", None, case_id, where))
             continue
         if "|" in clean:
-            problems.append(Problem("sentence text holds '|', which the 2025 parser would misread", None, case_id, where))
+            problems.append(
+                Problem("sentence text holds '|', which the 2025 parser would misread", None, case_id, where)
+            )
             continue
         items = list(dict.fromkeys(str(c).strip() for c in cites))
         bad = [c for c in items if not c or any(ch.isspace() or ch in ",|" for ch in c)]
@@ -128,13 +130,17 @@ def lint_answer_2025(
         warnings.append(Problem(message, file, case_id, _FIELD))
 
     if not parsed.lines:
-        return AnswerLint((Problem("empty answer: the official scorer refuses the whole submission", file, case_id, _FIELD),))
+        return AnswerLint(
+            (Problem("empty answer: the official scorer refuses the whole submission", file, case_id, _FIELD),)
+        )
     if not parsed.citations:
         errors.append(
             Problem(
                 "no citations at all: the official 2025 scorer refuses the case;"
                 " end each sentence with pipe citations like 'Text. |1,2|'",
-                file, case_id, _FIELD,
+                file,
+                case_id,
+                _FIELD,
             )
         )
     for line in parsed.lines:
@@ -169,11 +175,13 @@ def _lint_citation_items(
     if spaced:
         group = ",".join(line.citations)
         shown = ", ".join(repr(c) for c in spaced)
-        warn(f"{at}: spaces inside the pipe group |{group}| make the scorer read {shown}, which never match; write |1,2|")
+        warn(f"{at}: spaces in |{group}| make the scorer read {shown}, which match no sentence; write |1,2|")
     if any(not c.strip() for c in line.citations):
         warn(f"{at}: empty citation in |{','.join(line.citations)}|")
     if sentence_ids is not None:
         unknown = [c.strip() for c in line.citations if c.strip() and c.strip() not in sentence_ids]
         if unknown:
             known = describe_ids(sentence_ids)
-            warn(f"{at}: cites {', '.join(unknown)}, not a sentence of this case (sentences: {known}); it never matches")
+            warn(
+                f"{at}: cites {', '.join(unknown)}, not a sentence of this case (sentences: {known}); it never matches"
+            )

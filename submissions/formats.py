@@ -131,7 +131,10 @@ def _alignment_problems(value: Any, field: str, file: str | None, case_id: str |
     if not isinstance(value, list):
         return [
             Problem(
-                f'must be an array of {{"answer_id", "evidence_id"}} objects, got {json_type(value)}', file, case_id, field
+                f'must be an array of {{"answer_id", "evidence_id"}} objects, got {json_type(value)}',
+                file,
+                case_id,
+                field,
             )
         ]
     problems: list[Problem] = []
@@ -139,7 +142,9 @@ def _alignment_problems(value: Any, field: str, file: str | None, case_id: str |
         where = f"{field}[{i}]"
         if not isinstance(item, dict):
             problems.append(
-                Problem(f'must be an object {{"answer_id", "evidence_id"}}, got {json_type(item)}', file, case_id, where)
+                Problem(
+                    f'must be an object {{"answer_id", "evidence_id"}}, got {json_type(item)}', file, case_id, where
+                )
             )
             continue
         if "answer_id" not in item:
@@ -151,7 +156,12 @@ def _alignment_problems(value: Any, field: str, file: str | None, case_id: str |
             problems.append(Problem("missing", file, case_id, f"{where}.evidence_id"))
         elif not isinstance(evidence, list):
             problems.append(
-                Problem(f"must be an array of sentence-id strings, got {json_type(evidence)}", file, case_id, f"{where}.evidence_id")
+                Problem(
+                    f"must be an array of sentence-id strings, got {json_type(evidence)}",
+                    file,
+                    case_id,
+                    f"{where}.evidence_id",
+                )
             )
         else:
             problems.extend(
@@ -188,7 +198,9 @@ def build_entries(
         if not isinstance(key, str):
             problems.append(Problem(f"case id {describe_non_string_id(key)}", None, str(key), "case_id"))
         elif key not in wanted:
-            problems.append(Problem("prediction for a case that is not among the cases to submit", None, key, "case_id"))
+            problems.append(
+                Problem("prediction for a case that is not among the cases to submit", None, key, "case_id")
+            )
     entries: list[dict[str, Any]] = []
     for case_id in case_ids:
         if case_id not in predictions:

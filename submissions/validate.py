@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.data.model import Case, CaseKey, Split, Subtask
+from harness.data.model import Case, CaseKey, Split, Subtask, parse_id_ranges
 from harness.errors import InputError, Problem
 from submissions.format2025 import lint_answer_2025
 from submissions.formats import (
@@ -85,27 +85,53 @@ def validate_submission(
     subtask: int | None,
     year: str,
     file: str,
-    case_ids: Iterable[str] | None = None,
+    case_ids: str | Iterable[str] | None = None,
 ) -> ValidationReport:
     """Check a parsed submission (``json.load`` output) and report every problem.
 
     ``split=None`` checks the structure only (no case set, no id membership). ``case_ids``
     restricts the check to those cases, as the scorers' ``--case_ids_to_score`` does: entries
-    for other cases are ignored. A 2026 submission without ``subtask`` gets its envelope checked only.
+    for other cases are ignored (a string is read as ranges, ``"21-120 5"``). A 2026 submission
+    without ``subtask`` gets its envelope checked only.
     """
     st = check_year_subtask(year, subtask)
+    if isinstance(case_ids, str):
+        case_ids = parse_id_ranges(case_ids)
     wanted = None if case_ids is None else list(dict.fromkeys(case_ids))
     expected = _expected_case_ids(split, wanted)
+    split_name = None if split is None else split.name
     found = _Findings(file)
-    count = len(entries) if isinstance(entries, list) else 0
-    report = ValidationReport(file, year, subtask, None if split is None else split.name, tuple(expected or ()), count)
-    if not isinstance(entries, list):
-        found.error(f'a submission must be a JSON array of {{"case_id", "{prediction_field(year)}"}} objects, '
-                    f"got {json_type(entries)}")
-        return _finish(report, found)
-    if year == "2026" and st is None:
-        found.warn("no subtask given: only the envelope was checked, not the predictions")
+    if isinstance(entries, list):
+        if year == "2026" and st is None:
+            found.warn("no subtask given: only the envelope was checked, not the predictions")
+        _check_entries(entries, split, st, year, wanted, expected, found)
+    else:
+        found.error(
+            f'a submission must be a JSON array of {{"case_id", "{prediction_field(year)}"}} objects, '
+            f"got {json_type(entries)}"
+        )
+    logger.debug("validated %s: %d errors, %d warnings", file, len(found.errors), len(found.warnings))
+    return ValidationReport(
+        file=file,
+        year=year,
+        subtask=subtask,
+        split=split_name,
+        case_ids=tuple(expected or ()),
+        entries=len(entries) if isinstance(entries, list) else 0,
+        errors=found.errors,
+        warnings=found.warnings,
+    )
 
+
+def _check_entries(
+    entries: list[Any],
+    split: Split | None,
+    subtask: Subtask | None,
+    year: str,
+    wanted: list[str] | None,
+    expected: list[str] | None,
+    found: _Findings,
+) -> None:
     cases = {} if split is None else {c.case_id: c for c in split.cases}
     keys: Mapping[str, CaseKey] = {} if split is None or split.keys is None else split.keys
     scope = None if wanted is None else set(wanted)
@@ -120,29 +146,23 @@ def validate_submission(
             continue
         positions.setdefault(case_id, []).append(index)
         if len(positions[case_id]) == 1:
-            _check_entry(entry, case_id, st, year, cases.get(case_id), keys.get(case_id), found)
+            _check_entry(entry, case_id, subtask, year, cases.get(case_id), keys.get(case_id), found)
 
     if ignored:
         found.warn(f"{ignored} entries for cases outside the requested case ids were ignored", where="case_id")
     for case_id, where in positions.items():
         if len(where) > 1:
             found.error(f"case appears {len(where)} times (entries {', '.join(map(str, where))})", case_id, "case_id")
-    if expected is not None:
-        expected_set = set(expected)
-        for case_id in expected:
-            if case_id not in positions:
-                found.error(f"missing: split {report.split} has this case, the submission does not", case_id, "case_id")
-        for case_id in positions:
-            if case_id not in expected_set:
-                found.error(f"extra: split {report.split} has no such case", case_id, "case_id")
-    return _finish(report, found)
-
-
-def _finish(report: ValidationReport, found: _Findings) -> ValidationReport:
-    report.errors.extend(found.errors)
-    report.warnings.extend(found.warnings)
-    logger.debug("validated %s: %d errors, %d warnings", report.file, len(report.errors), len(report.warnings))
-    return report
+    if expected is None:
+        return
+    name = split.name if split is not None else "?"
+    expected_set = set(expected)
+    for case_id in expected:
+        if case_id not in positions:
+            found.error(f"missing: split {name} has this case, the submission does not", case_id, "case_id")
+    for case_id in positions:
+        if case_id not in expected_set:
+            found.error(f"extra: split {name} has no such case", case_id, "case_id")
 
 
 def _expected_case_ids(split: Split | None, wanted: list[str] | None) -> list[str] | None:
@@ -187,7 +207,9 @@ def _check_entry(
     for extra in sorted(set(entry) - {"case_id", name}):
         found.warn(f"unknown field {extra!r} is ignored by the scorer", case_id, extra)
     if name not in entry:
-        found.error(f"no {name!r} field", case_id, name)
+        other = prediction_field("2026" if year == "2025" else "2025")
+        hint = f" ({other!r} is the field of the other year's format: check --year)" if other in entry else ""
+        found.error(f"no {name!r} field{hint}", case_id, name)
         return
     prediction = entry[name]
     shape = shape_problems(prediction, subtask=subtask, year=year, file=found.file, case_id=case_id)
@@ -195,10 +217,12 @@ def _check_entry(
         found.errors.extend(shape)
         return
     if year == "2025":
-        lint = lint_answer_2025(prediction, sentence_ids=_note_sentence_ids(case, key), file=found.file, case_id=case_id)
+        lint = lint_answer_2025(
+            prediction, sentence_ids=_note_sentence_ids(case, key), file=found.file, case_id=case_id
+        )
         found.errors.extend(lint.errors)
         found.warnings.extend(lint.warnings)
-    elif subtask in WORD_LIMITS:
+    elif subtask is not None and subtask in WORD_LIMITS:
         _check_text(prediction, case_id, subtask, found)
     elif subtask == Subtask.EVIDENCE_IDENTIFICATION:
         _check_evidence(prediction, case_id, case, key, found)
@@ -211,66 +235,76 @@ def _check_text(text: str, case_id: str, subtask: Subtask, found: _Findings) -> 
     words = len(text.split())
     if words > limit:
         found.warn(f"{words} words; the scorer keeps the first {limit}", case_id, "prediction")
-    if subtask == Subtask.ANSWER_GENERATION and _CITATION_MARKERS.search(text):
-        marker = _CITATION_MARKERS.search(text).group(0)  # type: ignore[union-attr]
-        found.warn(f"citation marker {marker} in a plain-text answer is scored as words", case_id, "prediction")
+    marker = _CITATION_MARKERS.search(text) if subtask == Subtask.ANSWER_GENERATION else None
+    if marker:
+        found.warn(
+            f"citation marker {marker.group(0)} in a plain-text answer is scored as words", case_id, "prediction"
+        )
 
 
 def _check_evidence(ids: list[str], case_id: str, case: Case | None, key: CaseKey | None, found: _Findings) -> None:
+    _warn_duplicates(ids, case_id, "prediction", found)
+    if case is None:
+        return
     valid = _note_sentence_ids(case, key)
-    _check_ids(ids, valid, case_id, "prediction", "note sentence", found)
+    if valid is None:
+        found.warn("ids not checked: the split holds no note sentences for this case", case_id, "prediction")
+    else:
+        _check_ids(ids, valid, case_id, "prediction", "note sentence", found)
 
 
 def _check_alignment(
     alignments: list[dict[str, Any]], case_id: str, case: Case | None, key: CaseKey | None, found: _Findings
 ) -> None:
-    valid_evidence = _note_sentence_ids(case, key)
-    valid_answers = _answer_sentence_ids(case, key)
-    if valid_answers is None and case is not None:
-        found.warn("answer ids not checked: the split holds no answer sentences for this case", case_id, "prediction")
-    for i, alignment in enumerate(alignments):
-        answer_id = alignment["answer_id"]
-        if valid_answers is not None and answer_id not in valid_answers:
-            found.error(
-                f"answer id {answer_id!r} is not an answer sentence of this case (answer sentences: "
-                f"{describe_ids(valid_answers)}); any invalid id fails the whole submission",
-                case_id, f"prediction[{i}].answer_id",
-            )
-        _check_ids(alignment["evidence_id"], valid_evidence, case_id, f"prediction[{i}].evidence_id", "note sentence",
-                   found, warn_unchecked=False)
     repeated = [a for a, n in Counter(al["answer_id"] for al in alignments).items() if n > 1]
     if repeated:
-        found.warn(f"answer id(s) {', '.join(map(repr, repeated))} listed more than once; their links are merged",
-                   case_id, "prediction")
-    if valid_evidence is None and case is not None:
+        found.warn(
+            f"answer id(s) {', '.join(map(repr, repeated))} listed more than once; their links are merged",
+            case_id,
+            "prediction",
+        )
+    for i, alignment in enumerate(alignments):
+        _warn_duplicates(alignment["evidence_id"], case_id, f"prediction[{i}].evidence_id", found)
+    if case is None:
+        return
+    valid_evidence = _note_sentence_ids(case, key)
+    valid_answers = _answer_sentence_ids(case, key)
+    if valid_answers is None:
+        found.warn("answer ids not checked: the split holds no answer sentences for this case", case_id, "prediction")
+    if valid_evidence is None:
         found.warn("evidence ids not checked: the split holds no note sentences for this case", case_id, "prediction")
+    for i, alignment in enumerate(alignments):
+        if valid_answers is not None:
+            _check_ids(
+                [alignment["answer_id"]], valid_answers, case_id, f"prediction[{i}].answer_id", "answer sentence", found
+            )
+        if valid_evidence is not None:
+            _check_ids(
+                alignment["evidence_id"],
+                valid_evidence,
+                case_id,
+                f"prediction[{i}].evidence_id",
+                "note sentence",
+                found,
+            )
 
 
-def _check_ids(
-    ids: list[str],
-    valid: Collection[str] | None,
-    case_id: str,
-    where: str,
-    what: str,
-    found: _Findings,
-    *,
-    warn_unchecked: bool = True,
-) -> None:
+def _warn_duplicates(ids: list[str], case_id: str, where: str, found: _Findings) -> None:
     duplicated = [i for i, n in Counter(ids).items() if n > 1]
     if duplicated:
         found.warn(f"duplicate id(s) {', '.join(map(repr, duplicated))}: the scorer counts each once", case_id, where)
-    if valid is None:
-        if warn_unchecked:
-            found.warn(f"ids not checked: the split holds no {what}s for this case", case_id, where)
-        return
+
+
+def _check_ids(ids: list[str], valid: Collection[str], case_id: str, where: str, what: str, found: _Findings) -> None:
     invalid = list(dict.fromkeys(i for i in ids if i not in valid))
     if invalid:
-        spaced = any(i.strip() in valid for i in invalid)
-        hint = " (ids must not carry spaces)" if spaced else ""
+        hint = " (ids must not carry spaces)" if any(i.strip() in valid for i in invalid) else ""
+        shown = ", ".join(map(repr, invalid))
+        subject = f"id {shown} is not a {what}" if len(invalid) == 1 else f"ids {shown} are not {what}s"
         found.error(
-            f"id(s) {', '.join(map(repr, invalid))} are not {what}s of this case{hint} ({what}s: {describe_ids(valid)});"
-            " any invalid id fails the whole submission",
-            case_id, where,
+            f"{subject} of this case{hint} ({what}s: {describe_ids(valid)}); any invalid id fails the whole submission",
+            case_id,
+            where,
         )
 
 

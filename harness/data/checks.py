@@ -42,7 +42,12 @@ def _check_sentence_offsets(case: Case, file: str, report: CheckReport) -> None:
         where = f"note_excerpt_sentences/sentence[{s.id}]"
         if not s.paragraph_id.isdigit() or int(s.paragraph_id) >= len(paragraphs):
             report.errors.append(
-                Problem(f"paragraph_id {s.paragraph_id} not among the {len(paragraphs)} paragraphs", file, case.case_id, where)
+                Problem(
+                    f"paragraph_id {s.paragraph_id} not among the {len(paragraphs)} paragraphs",
+                    file,
+                    case.case_id,
+                    where,
+                )
             )
             continue
         para = paragraphs[int(s.paragraph_id)]
@@ -52,7 +57,9 @@ def _check_sentence_offsets(case: Case, file: str, report: CheckReport) -> None:
                 Problem(
                     f"start_char_index {s.start_char_index} in paragraph {s.paragraph_id} points at {found[:40]!r},"
                     f" not the sentence {s.text[:40]!r}",
-                    file, case.case_id, where,
+                    file,
+                    case.case_id,
+                    where,
                 )
             )
 
@@ -65,11 +72,17 @@ def _check_key(case: Case, key: CaseKey, file: str, report: CheckReport) -> None
             report.errors.append(Problem(f"sentence {sid} has no relevance label", file, case.case_id, "answers"))
     for sid in labelled:
         if sid not in sentence_ids:
-            report.errors.append(Problem(f"labelled sentence {sid} is not in the case XML", file, case.case_id, "answers"))
+            report.errors.append(
+                Problem(f"labelled sentence {sid} is not in the case XML", file, case.case_id, "answers")
+            )
     for answer in key.clinician_answer_sentences or ():
         where = f"clinician_answer_sentences[{answer.id}].citations"
         for cited in answer.citations:
             if cited not in sentence_ids:
-                report.errors.append(Problem(f"cites sentence {cited}, which the case does not have", file, case.case_id, where))
+                report.errors.append(
+                    Problem(f"cites sentence {cited}, which the case does not have", file, case.case_id, where)
+                )
             elif labelled.get(cited) == "not-relevant":
-                report.warnings.append(Problem(f"cites sentence {cited}, labelled not-relevant", file, case.case_id, where))
+                report.warnings.append(
+                    Problem(f"cites sentence {cited}, labelled not-relevant", file, case.case_id, where)
+                )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,15 +21,25 @@ def read_json(path: str | Path) -> Any:
     size = path.stat().st_size
     if size > MAX_JSON_BYTES:
         raise InputError.one(f"file is {size} bytes, over the {MAX_JSON_BYTES} limit", file=path)
-    raw = path.read_bytes()
+    return parse_json_bytes(path.read_bytes(), file=str(path))
+
+
+def parse_json_bytes(raw: bytes, *, file: str) -> Any:
+    """Strict UTF-8 JSON (no byte-order mark: the official scorer's ``json.load`` rejects it)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raise InputError.one("starts with a UTF-8 byte-order mark, which the official scorer rejects", file=file)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError.one(f"not UTF-8: byte {exc.start} cannot be decoded", file=path) from None
+        raise InputError.one(
+            f"not UTF-8: byte {exc.start} (0x{raw[exc.start]:02x}) cannot be decoded", file=file
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError.one(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=path) from None
+        raise InputError.one(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=file) from None
+    except RecursionError:
+        raise InputError.one("malformed JSON: nested too deeply", file=file) from None
 
 
 def dump_json(data: Any) -> str:
@@ -46,7 +57,9 @@ def normalise_citations(raw: Any, *, file: str, case_id: str, field: str) -> tup
         return tuple(x.strip() for x in raw if x.strip())
     raise InputError.one(
         f"citations must be a list of string ids or a comma-separated string, got {raw!r}",
-        file=file, case_id=case_id, field=field,
+        file=file,
+        case_id=case_id,
+        field=field,
     )
 
 
@@ -101,10 +114,14 @@ def _parse_key_entry(entry: dict, case_id: str, file: str) -> CaseKey:
         if rel not in RELEVANCE_LABELS:
             raise InputError.one(
                 f"relevance {rel!r} is not one of {', '.join(RELEVANCE_LABELS)}",
-                file=file, case_id=case_id, field=f"{where}relevance",
+                file=file,
+                case_id=case_id,
+                field=f"{where}relevance",
             )
         if sid in seen:
-            raise InputError.one(f"sentence {sid} labelled twice", file=file, case_id=case_id, field=f"{where}sentence_id")
+            raise InputError.one(
+                f"sentence {sid} labelled twice", file=file, case_id=case_id, field=f"{where}sentence_id"
+            )
         seen.add(sid)
         relevance.append((sid, rel))
 

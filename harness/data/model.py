@@ -162,7 +162,7 @@ class Dataset:
 
 
 def _id_order(case_id: str) -> tuple[int, int | str]:
-    return (0, int(case_id)) if case_id.isdigit() else (1, case_id)
+    return (0, int(case_id)) if case_id.isascii() and case_id.isdigit() else (1, case_id)
 
 
 def sort_ids(ids: Iterable[str]) -> list[str]:
@@ -172,12 +172,16 @@ def sort_ids(ids: Iterable[str]) -> list[str]:
 
 def parse_id_ranges(spec: str | Sequence[str]) -> list[str]:
     """Parse ``"1-3 5"`` or ``["1-3", "5"]`` (commas allowed) into ``["1", "2", "3", "5"]``."""
-    parts = spec.replace(",", " ").split() if isinstance(spec, str) else [p for s in spec for p in s.replace(",", " ").split()]
+    parts = (
+        spec.replace(",", " ").split()
+        if isinstance(spec, str)
+        else [p for s in spec for p in s.replace(",", " ").split()]
+    )
     out: list[str] = []
     for part in parts:
         if "-" in part:
             lo, _, hi = part.partition("-")
-            if not (lo.isdigit() and hi.isdigit()) or int(lo) > int(hi):
+            if not (lo.isascii() and hi.isascii() and lo.isdigit() and hi.isdigit()) or int(lo) > int(hi):
                 raise ValueError(f"bad case-id range {part!r} (expected e.g. 21-120)")
             out.extend(str(i) for i in range(int(lo), int(hi) + 1))
         else:

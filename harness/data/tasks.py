@@ -39,11 +39,18 @@ def inputs_for(split: Split, subtask: Subtask, case_ids: Sequence[str] | None = 
         if subtask == Subtask.EVIDENCE_ALIGNMENT and case.answer_sentences is None and chosen.keys:
             key = chosen.keys.get(case.case_id)
             if key is not None and key.clinician_answer_sentences is not None:
-                case = replace(case, answer_sentences=tuple(AnswerSentence(a.id, a.text) for a in key.clinician_answer_sentences))
+                case = replace(
+                    case, answer_sentences=tuple(AnswerSentence(a.id, a.text) for a in key.clinician_answer_sentences)
+                )
         missing = [f for f in SUBTASK_INPUTS[subtask] if getattr(case, f) is None]
         if missing:
             problems.append(
-                Problem(f"subtask {int(subtask)} needs {', '.join(missing)}, which this file does not hold", file, case.case_id, missing[0])
+                Problem(
+                    f"subtask {int(subtask)} needs {', '.join(missing)}, which this file does not hold",
+                    file,
+                    case.case_id,
+                    missing[0],
+                )
             )
         out.append(case)
     if problems:
@@ -67,5 +74,7 @@ def gold_problems(split: Split, subtask: Subtask, case_ids: Sequence[str] | None
                 value = None if key is None else getattr(key, name)
                 file = f"{folder}/archehr-qa_key.json"
             if value is None:
-                problems.append(Problem(f"subtask {int(subtask)} scoring needs {name}, which is missing", file, case.case_id, name))
+                problems.append(
+                    Problem(f"subtask {int(subtask)} scoring needs {name}, which is missing", file, case.case_id, name)
+                )
     return problems

@@ -115,7 +115,9 @@ def _parse_case(node: ET.Element, case_id: str, file: str) -> Case:
             para = s.get("paragraph_id")
             if para is None:
                 raise InputError.one(
-                    "missing paragraph_id attribute", file=file, case_id=case_id,
+                    "missing paragraph_id attribute",
+                    file=file,
+                    case_id=case_id,
                     field=f"note_excerpt_sentences/sentence[{sid}]",
                 )
             start = _int_attr(s, "start_char_index", file, case_id, f"note_excerpt_sentences/sentence[{sid}]")
@@ -152,7 +154,9 @@ def _check_phrase_offsets(phrases: Sequence[Phrase], narrative: str | None, file
     if not phrases:
         return
     if narrative is None:
-        raise InputError.one("phrases given but no <patient_narrative>", file=file, case_id=case_id, field="patient_question")
+        raise InputError.one(
+            "phrases given but no <patient_narrative>", file=file, case_id=case_id, field="patient_question"
+        )
     problems = []
     for p in phrases:
         found = narrative[p.start_char_index : p.start_char_index + len(p.text)]
@@ -160,7 +164,9 @@ def _check_phrase_offsets(phrases: Sequence[Phrase], narrative: str | None, file
             problems.append(
                 Problem(
                     f"start_char_index {p.start_char_index} points at {found[:40]!r}, not the phrase {p.text[:40]!r}",
-                    file, case_id, f"patient_question/phrase[{p.id}]",
+                    file,
+                    case_id,
+                    f"patient_question/phrase[{p.id}]",
                 )
             )
     if problems:

@@ -21,7 +21,7 @@ from harness.systems import System, register_system
 @register_system(
     "baseline",
     subtasks=(1, 2, 3, 4),
-    description="Lexical baseline: question sentence (1), BM25 evidence (2), extractive answer (3), best BM25 match (4).",
+    description="Lexical baseline: question sentence (1), BM25 evidence (2), extractive answer (3), BM25 match (4).",
 )
 def build_baseline(config: Mapping[str, Any]) -> System:
     from systems.baselines.lexical import BaselineConfig, LexicalBaseline

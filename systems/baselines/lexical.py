@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -106,7 +105,9 @@ class LexicalBaseline:
             if len(candidate.split()) > self.config.answer_words:
                 break
             answer = candidate
-        return answer or cut_words(texts[0] if texts else (case.clinician_question or "No answer."), self.config.answer_words)
+        return answer or cut_words(
+            texts[0] if texts else (case.clinician_question or "No answer."), self.config.answer_words
+        )
 
     def _alignment(self, case: Case) -> list[dict[str, Any]]:
         sentences = case.sentences or ()

@@ -128,7 +128,9 @@ def test_citations_string_or_list_are_normalised(tmp_path: Path) -> None:
 
 def test_subtask4_inputs_fall_back_to_key_answer_sentences_without_citations() -> None:
     split = load_dataset("synthetic").split("dev")
-    stripped = split.__class__(split.name, tuple(c.__class__(**{**c.__dict__, "answer_sentences": None}) for c in split.cases), split.keys)
+    stripped = split.__class__(
+        split.name, tuple(c.__class__(**{**c.__dict__, "answer_sentences": None}) for c in split.cases), split.keys
+    )
     cases = inputs_for(stripped, Subtask.EVIDENCE_ALIGNMENT)
     assert all(a.citations == () for c in cases for a in c.answer_sentences)
     assert [a.text for a in cases[0].answer_sentences] == [

@@ -72,7 +72,9 @@ def test_systems_lists_json() -> None:
 
 
 def test_unknown_system_is_a_one_line_error(tmp_path: Path) -> None:
-    result = invoke("run", "baselne", "--data", "synthetic", "--split", "test", "--subtask", "1", "--out", str(tmp_path))
+    result = invoke(
+        "run", "baselne", "--data", "synthetic", "--split", "test", "--subtask", "1", "--out", str(tmp_path)
+    )
     assert result.exit_code == 1 and "did you mean baseline" in result.stderr
 
 
@@ -96,7 +98,5 @@ def test_run_writes_submission_and_resumes(tmp_path: Path) -> None:
 
 
 def test_console_script_runs_in_a_subprocess() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "systems"], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-m", "harness.cli", "systems"], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)

@@ -1,0 +1,121 @@
+"""``archehr validate`` and ``archehr submit``: check a submission, package it for upload.
+
+Both print the validation report as JSON on stdout and each error or warning as one line on
+stderr; exit 0 when valid, 1 when not (warnings alone never fail), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness.cli_support import (
+    EXIT_FAILED_CHECK,
+    data_options,
+    print_json,
+    report_errors,
+    require_subtask,
+    subtask_option,
+    year_option,
+)
+from harness.data.loader import load_dataset
+from harness.data.model import Split, parse_id_ranges
+from harness.errors import InputError
+from submissions.io import package_zip, read_submission
+from submissions.validate import ValidationReport, validate_submission
+
+
+def _load_split(data: str, split: str) -> Split:
+    try:
+        return load_dataset(data).split(split)
+    except KeyError as exc:
+        raise InputError.one(str(exc.args[0]), file=data, field="split") from None
+
+
+def _check_year(subtask: int | None, year: str) -> None:
+    if year == "2025" and subtask is not None:
+        raise click.UsageError("--subtask is not used with --year 2025 (the 2025 task has no subtasks)")
+
+
+def _parse_case_ids(values: tuple[str, ...]) -> list[str] | None:
+    if not values:
+        return None
+    try:
+        return parse_id_ranges(list(values))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--case-ids") from None
+
+
+def _emit(report: ValidationReport, **extra: object) -> None:
+    print_json({**report.to_json(), **extra})
+    for problem in report.errors:
+        click.echo(f"error: {problem}", err=True)
+    for problem in report.warnings:
+        click.echo(f"warning: {problem}", err=True)
+
+
+@click.command("validate")
+@click.argument("submission", type=click.Path(dir_okay=False, path_type=Path))
+@data_options
+@subtask_option
+@year_option
+@click.option(
+    "--case-ids",
+    "case_ids",
+    multiple=True,
+    help="Check only these cases, as the scorers' --case_ids_to_score (e.g. '21-120' or '1-3 5'; repeatable).",
+)
+@report_errors
+def validate_command(
+    submission: Path, data: str, split: str, subtask: int | None, year: str, case_ids: tuple[str, ...]
+) -> None:
+    """Check SUBMISSION (submission.json or a zip holding it) against a split, reporting every problem."""
+    _check_year(subtask, year)
+    require_subtask(subtask, year)
+    wanted = _parse_case_ids(case_ids)
+    entries = read_submission(submission)
+    report = validate_submission(
+        entries, _load_split(data, split), subtask=subtask, year=year, file=str(submission), case_ids=wanted
+    )
+    _emit(report)
+    if not report.ok:
+        sys.exit(EXIT_FAILED_CHECK)
+
+
+@click.command("submit")
+@click.argument("submission", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Zip to write, with submission.json at its root.",
+)
+@click.option("--data", default=None, help="Data folder or 'synthetic': validate fully against --split.")
+@click.option("--split", default=None, help="Split folder name, e.g. test-2026 (with --data).")
+@subtask_option
+@year_option
+@report_errors
+def submit_command(
+    submission: Path, out: Path, data: str | None, split: str | None, subtask: int | None, year: str
+) -> None:
+    """Validate SUBMISSION (a submission.json) and write the upload zip, only when it is valid.
+
+    With --data and --split the check is complete; without them only the structure is checked.
+    """
+    _check_year(subtask, year)
+    if (data is None) != (split is None):
+        raise click.UsageError("--data and --split go together")
+    if data is not None:
+        require_subtask(subtask, year)
+    if submission.resolve() == out.resolve():
+        raise click.UsageError("--out must not be the submission itself")
+    entries = read_submission(submission, allow_zip=False)
+    target = None if data is None or split is None else _load_split(data, split)
+    report = validate_submission(entries, target, subtask=subtask, year=year, file=str(submission))
+    if not report.ok:
+        _emit(report, zip=None)
+        sys.exit(EXIT_FAILED_CHECK)
+    written = package_zip(submission, out)
+    _emit(report, zip=str(written))

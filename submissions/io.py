@@ -1,0 +1,162 @@
+"""Read submission files (untrusted: ``submission.json`` or a zip holding it) and write them atomically.
+
+Reading never extracts anything to disk: only the root ``submission.json`` member is decompressed,
+with its declared size checked first and the read itself capped, so a zip bomb costs nothing.
+Writing goes through a temporary file and a rename; the zip is deterministic (fixed timestamp,
+permissions and compression), so the same JSON always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from harness.atomic import atomic_write_bytes, atomic_write_text
+from harness.data.json_io import dump_json, parse_json_bytes
+from harness.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+SUBMISSION_NAME = "submission.json"
+MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def looks_like_zip(path: str | Path) -> bool:
+    """True when the file starts with a zip signature (whatever its name)."""
+    with Path(path).open("rb") as handle:
+        return handle.read(4) in _ZIP_MAGIC
+
+
+def read_submission(path: str | Path, *, allow_zip: bool = True, max_bytes: int = MAX_SUBMISSION_BYTES) -> Any:
+    """Parse a ``submission.json``, or (``allow_zip``) the root ``submission.json`` of a zip; errors name the file."""
+    path = _existing_file(path)
+    if allow_zip and (path.suffix.lower() == ".zip" or looks_like_zip(path)):
+        raw = _read_zip_member(path, max_bytes)
+        return parse_json_bytes(raw, file=f"{path}:{SUBMISSION_NAME}")
+    return parse_json_bytes(_read_json_file(path, max_bytes), file=str(path))
+
+
+def _existing_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError.one("no such file", file=path)
+    return path
+
+
+def _read_json_file(path: Path, max_bytes: int) -> bytes:
+    if looks_like_zip(path):
+        raise InputError.one(f"a zip archive, not JSON; give the {SUBMISSION_NAME} itself", file=path)
+    return _read_capped(path, max_bytes)
+
+
+def _check_file_size(path: Path, max_bytes: int) -> None:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError.one(f"file is {size} bytes, over the {max_bytes}-byte limit", file=path)
+
+
+def _read_capped(path: Path, max_bytes: int) -> bytes:
+    _check_file_size(path, max_bytes)
+    with path.open("rb") as handle:
+        raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise InputError.one(f"file is over the {max_bytes}-byte limit", file=path)
+    return raw
+
+
+def _unsafe_member_name(name: str) -> bool:
+    return (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or "\x00" in name
+        or bool(_DRIVE.match(name))
+        or ".." in PurePosixPath(name).parts
+    )
+
+
+def _read_zip_member(path: Path, max_bytes: int) -> bytes:
+    """The bytes of the root ``submission.json`` of the zip at ``path``, refusing unsafe or oversized archives."""
+    _check_file_size(path, max_bytes)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            _check_members(path, infos, max_bytes)
+            info = next(i for i in infos if i.filename == SUBMISSION_NAME)
+            return read_member_capped(archive, info, max_bytes, file=str(path))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise InputError.one(f"not a valid zip file ({exc})", file=path) from None
+    except (RuntimeError, NotImplementedError) as exc:  # encrypted or unsupported compression
+        raise InputError.one(f"cannot read the zip ({exc})", file=path) from None
+
+
+def _check_members(path: Path, infos: list[zipfile.ZipInfo], max_bytes: int) -> None:
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise InputError.one(f"zip holds {len(infos)} members, over the {MAX_ZIP_MEMBERS} limit", file=path)
+    unsafe = [i.filename for i in infos if _unsafe_member_name(i.filename)]
+    if unsafe:
+        raise InputError.one(
+            f"unsafe member name(s) {', '.join(map(repr, unsafe))} (absolute, '..' or backslash): refused", file=path
+        )
+    names = [i.filename for i in infos]
+    found = names.count(SUBMISSION_NAME)
+    if found == 0:
+        listed = ", ".join(names[:20]) + (" …" if len(names) > 20 else "") if names else "none"
+        nested = [n for n in names if PurePosixPath(n).name == SUBMISSION_NAME]
+        hint = f"; {nested[0]} is in a folder: zip the file itself, not its folder" if nested else ""
+        raise InputError.one(f"no {SUBMISSION_NAME} at the root of the zip (members: {listed}){hint}", file=path)
+    if found > 1:
+        raise InputError.one(f"{SUBMISSION_NAME} appears {found} times in the zip", file=path)
+    total = sum(i.file_size for i in infos)
+    if total > max_bytes:
+        raise InputError.one(
+            f"zip declares {total} bytes uncompressed, over the {max_bytes}-byte limit (zip bomb?)", file=path
+        )
+
+
+def read_member_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int, *, file: str) -> bytes:
+    """Decompress one member, stopping past ``max_bytes`` whatever its header claims."""
+    with archive.open(info) as handle:
+        raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise InputError.one(
+            f"{info.filename} expands past the {max_bytes}-byte limit (its header said {info.file_size}): zip bomb?",
+            file=file,
+        )
+    return raw
+
+
+def write_submission_json(path: str | Path, entries: list[dict[str, Any]]) -> Path:
+    """Write entries as pretty-printed UTF-8 JSON, atomically."""
+    return atomic_write_text(path, dump_json(entries))
+
+
+def zip_bytes(json_bytes: bytes) -> bytes:
+    """A deterministic zip holding ``json_bytes`` as ``submission.json`` at its root."""
+    info = zipfile.ZipInfo(SUBMISSION_NAME, date_time=ZIP_DATE_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = 0o100644 << 16
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(info, json_bytes, compresslevel=9)
+    return buffer.getvalue()
+
+
+def package_zip(json_path: str | Path, zip_path: str | Path, *, max_bytes: int = MAX_SUBMISSION_BYTES) -> Path:
+    """Zip a ``submission.json`` for upload (atomic, deterministic); refuses files the scorer cannot parse."""
+    json_path = _existing_file(json_path)
+    raw = _read_json_file(json_path, max_bytes)
+    parse_json_bytes(raw, file=str(json_path))
+    out = atomic_write_bytes(zip_path, zip_bytes(raw))
+    logger.info("wrote %s (%d bytes of JSON)", out, len(raw))
+    return out
