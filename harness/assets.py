@@ -20,6 +20,7 @@ import difflib
 import importlib.util
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -64,10 +65,10 @@ class Asset:
 
     def how_to_supply(self, *, include_fetch: bool = True) -> str:
         """One sentence a user can act on."""
-        what = "a folder" if self.kind == "dir" else "the file"
         options = []
         if self.env_var:
-            options.append(f"set {self.env_var} to {what} holding it")
+            what = "a folder holding it" if self.kind == "dir" else "the file's path"
+            options.append(f"set {self.env_var} to {what}")
         options.append(f"add '{self.name}: /path' to {assets_file()}")
         if self.hub_id and include_fetch:
             options.append(f"with internet, run `archehr assets fetch {self.name}`")
@@ -307,6 +308,7 @@ def fetch(name: str, dest: str | Path | None = None) -> Path:
     if not asset.hub_id:
         raise AssetFetchError(f"{name} cannot be fetched: {asset.how_to_supply()}")
     folder = Path(dest).expanduser() if dest is not None else cache_dir() / "assets" / name
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     try:
         import huggingface_hub  # imported here only: nothing else in the harness may reach the hub
@@ -314,13 +316,14 @@ def fetch(name: str, dest: str | Path | None = None) -> Path:
         raise AssetFetchError(f"fetching {name} needs huggingface_hub (pip install -r requirements/ml.txt)") from exc
     logger.info("fetching %s from the model hub (%s) into %s", name, asset.hub_id, folder)
     try:
-        if asset.kind == "file":
-            assert asset.hub_filename is not None
+        if asset.kind == "file" and asset.hub_filename:
             path = Path(huggingface_hub.hf_hub_download(asset.hub_id, asset.hub_filename, local_dir=str(folder)))
         else:
             path = Path(huggingface_hub.snapshot_download(asset.hub_id, local_dir=str(folder)))
     except Exception as exc:  # offline, DNS, HTTP, offline mode: all become one line for the user
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        if created:  # leave no half-made folder behind (huggingface_hub adds a .cache inside)
+            shutil.rmtree(folder, ignore_errors=True)
+        first = (str(exc).strip().splitlines() or [""])[0][:300].rstrip(". ")
         manual = asset.how_to_supply(include_fetch=False)
         raise AssetFetchError(
             f"could not fetch {name} from the model hub ({asset.hub_id}): {type(exc).__name__}: {first}. "

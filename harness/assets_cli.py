@@ -21,7 +21,11 @@ def status_command() -> None:
     """JSON list of every asset: found_at, or missing with how to supply it."""
     print_json(
         [
-            {**status.to_json(), "purpose": assets.ASSETS[status.name].purpose, "env_var": assets.ASSETS[status.name].env_var}
+            {
+                **status.to_json(),
+                "purpose": assets.ASSETS[status.name].purpose,
+                "env_var": assets.ASSETS[status.name].env_var,
+            }
             for status in assets.status_all()
         ]
     )
@@ -54,9 +58,7 @@ def fetch_command(names: tuple[str, ...], dest: Path | None) -> None:
 @click.argument("rrf_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--lowercase/--no-lowercase", default=True, show_default=True, help="QuickUMLS -L flag.")
-@click.option(
-    "--normalize-unicode/--no-normalize-unicode", default=True, show_default=True, help="QuickUMLS -U flag."
-)
+@click.option("--normalize-unicode/--no-normalize-unicode", default=True, show_default=True, help="QuickUMLS -U flag.")
 @click.option("--backend", type=click.Choice(["unqlite", "leveldb"]), default="unqlite", show_default=True)
 @report_errors
 def build_quickumls_command(rrf_dir: Path, out: Path, lowercase: bool, normalize_unicode: bool, backend: str) -> None:

@@ -8,19 +8,19 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-import yaml
 
 from harness import __version__
-from harness.cli_support import data_options, print_json, report_errors
+from harness.assets_cli import assets_group
+from harness.cli_support import data_options, parse_config_overrides, print_json, report_errors
 from harness.data import Subtask, inputs_for, load_dataset, parse_id_ranges
 from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
-from harness.errors import InputError, Problem
+from harness.errors import Problem
 from harness.pipeline import run_system
 from harness.systems import TrainOptions, get_trainer, list_systems
+from leaderboard.cli import leaderboard_group, reproduce_command
 from metrics.cli import score_command
 from submissions.cli import submit_command, validate_command
 
@@ -86,21 +86,6 @@ def systems_command() -> None:
     print_json([entry.to_json() for entry in list_systems()])
 
 
-def _config_overrides(config_file: str | None, settings: tuple[str, ...]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    if config_file:
-        loaded = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise InputError.one("config must be a YAML mapping", file=config_file)
-        overrides.update(loaded)
-    for item in settings:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise click.UsageError(f"--set takes KEY=VALUE, got {item!r}")
-        overrides[name] = yaml.safe_load(value)
-    return overrides
-
-
 @cli.command("run")
 @click.argument("system")
 @data_options
@@ -132,7 +117,7 @@ def run_command(
         cases,
         Subtask(subtask),
         Path(out),
-        config=_config_overrides(config_file, settings),
+        config=parse_config_overrides(config_file, settings),
         batch_size=batch_size,
         show_progress=True,
     )
@@ -153,13 +138,16 @@ def train_command(
 ) -> None:
     """Train SYSTEM (resumable where the system supports it); prints a JSON summary."""
     trainer = get_trainer(system)
-    options = TrainOptions(config_file, _config_overrides(None, settings), stage, out, data, split)
+    options = TrainOptions(config_file, parse_config_overrides(None, settings), stage, out, data, split)
     print_json(trainer(options))
 
 
 cli.add_command(validate_command)
 cli.add_command(submit_command)
 cli.add_command(score_command)
+cli.add_command(assets_group)
+cli.add_command(leaderboard_group)
+cli.add_command(reproduce_command)
 
 
 @cli.command("demo")

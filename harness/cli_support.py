@@ -9,9 +9,11 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 
 from harness.errors import HarnessError, InputError
 
@@ -77,3 +79,19 @@ def data_options(func: F) -> F:
     return click.option(
         "--data", required=True, help="Data folder in the official layout, or 'synthetic' for the bundled dataset."
     )(func)
+
+
+def parse_config_overrides(config_file: str | None, settings: tuple[str, ...]) -> dict[str, Any]:
+    """A YAML config file (a mapping), then ``--set KEY=VALUE`` pairs on top, values read as YAML."""
+    overrides: dict[str, Any] = {}
+    if config_file:
+        loaded = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise InputError.one("config must be a YAML mapping", file=config_file)
+        overrides.update(loaded)
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--set takes KEY=VALUE, got {item!r}")
+        overrides[name.strip()] = yaml.safe_load(value)
+    return overrides

@@ -1,1 +1,20 @@
-"""metrics"""
+"""Metrics and scorers of the ArchEHR-QA shared task, reproducing the official scorers.
+
+- :mod:`metrics.base`: the metric protocol, :class:`MetricUnavailable`, :class:`MetricValue`.
+- :mod:`metrics.lexical`: BLEU and ROUGE (official settings, batched); :mod:`metrics.sari`: SARI.
+- :mod:`metrics.bertscore`, :mod:`metrics.alignscore`, :mod:`metrics.medcon`: the neural metrics
+  (imported lazily; they need the model stack and local assets).
+- :mod:`metrics.evidence`: evidence precision / recall / F1 with every empty-set convention.
+- :mod:`metrics.subtasks`: the official formulas per year and subtask, as data.
+- :mod:`metrics.scoring`: :func:`score_submission` → :class:`metrics.report.ScoreReport`.
+- :mod:`metrics.suite`: which metric objects to build from :class:`ScoringOptions`.
+- :mod:`metrics.cli`: the ``archehr score`` command.
+
+Importing this package imports no torch and no model.
+"""
+
+from __future__ import annotations
+
+from metrics.base import Metric, MetricUnavailable, MetricValue
+
+__all__ = ["Metric", "MetricUnavailable", "MetricValue"]

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from harness.data.tasks import WORD_LIMIT_2025, WORD_LIMITS
 from submissions.format2025 import (
     AnswerLint,
     ParsedAnswer,
@@ -17,7 +18,7 @@ from submissions.format2025 import (
     lint_answer_2025,
     parse_answer_2025,
 )
-from submissions.formats import WORD_LIMIT_2025, WORD_LIMITS, build_entries, prediction_field, shape_problems
+from submissions.formats import build_entries, prediction_field, shape_problems
 from submissions.io import (
     MAX_SUBMISSION_BYTES,
     SUBMISSION_NAME,

@@ -14,8 +14,9 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.data.model import AnswerSentence
+from harness.data.tasks import WORD_LIMIT_2025
 from harness.errors import InputError, Problem
-from submissions.formats import WORD_LIMIT_2025, describe_ids
+from submissions.formats import describe_ids
 
 _SENTENCE_END = (".", "!", "?")
 _BRACKET_CITATION = re.compile(r"\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\]")

@@ -17,9 +17,6 @@ from harness.errors import InputError, Problem
 
 YEARS: tuple[str, ...] = ("2025", "2026")
 
-#: Whitespace-token limits past which the official scorers keep only the first N tokens.
-WORD_LIMITS: dict[Subtask, int] = {Subtask.QUESTION_INTERPRETATION: 15, Subtask.ANSWER_GENERATION: 75}
-WORD_LIMIT_2025 = 75
 
 _TEXT_SUBTASKS = (Subtask.QUESTION_INTERPRETATION, Subtask.ANSWER_GENERATION)
 

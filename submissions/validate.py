@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.data.model import Case, CaseKey, Split, Subtask, parse_id_ranges
+from harness.data.tasks import WORD_LIMITS
 from harness.errors import InputError, Problem
 from submissions.format2025 import lint_answer_2025
 from submissions.formats import (
-    WORD_LIMITS,
     check_year_subtask,
     describe_ids,
     describe_non_string_id,

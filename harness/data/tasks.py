@@ -8,6 +8,11 @@ from dataclasses import replace
 from harness.data.model import AnswerSentence, Case, Split, Subtask
 from harness.errors import InputError, Problem
 
+#: Whitespace-token limits past which the official scorers keep only the first N tokens.
+WORD_LIMITS: dict[Subtask, int] = {Subtask.QUESTION_INTERPRETATION: 15, Subtask.ANSWER_GENERATION: 75}
+#: The 2025 answer limit (words split on single spaces, citations kept).
+WORD_LIMIT_2025 = 75
+
 #: Case fields each subtask's system input needs.
 SUBTASK_INPUTS: dict[Subtask, tuple[str, ...]] = {
     Subtask.QUESTION_INTERPRETATION: ("patient_narrative",),

@@ -9,6 +9,7 @@ from typing import Any
 from rank_bm25 import BM25Okapi
 
 from harness.data.model import Case, Subtask
+from harness.data.tasks import WORD_LIMITS
 from harness.systems import Prediction, SystemCard
 from harness.textutil import cut_words, split_sentences, tokenize
 
@@ -19,8 +20,8 @@ VERSION = "0.1.0"
 class BaselineConfig:
     relative_threshold: float = 0.6
     max_evidence: int = 4
-    question_words: int = 15
-    answer_words: int = 75
+    question_words: int = WORD_LIMITS[Subtask.QUESTION_INTERPRETATION]
+    answer_words: int = WORD_LIMITS[Subtask.ANSWER_GENERATION]
     k1: float = 1.5
     b: float = 0.75
 

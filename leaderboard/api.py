@@ -1,0 +1,99 @@
+"""What the commands do, callable from Python: add reports, build the tables, render the page.
+
+``archehr demo`` calls :func:`add_reports_and_render` at its end.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.errors import InputError, Problem
+from leaderboard.comparability import Table, build_tables
+from leaderboard.ingest import entry_from_report, read_report
+from leaderboard.records import VIEW_SCHEMA_VERSION
+from leaderboard.render_html import write_page
+from leaderboard.store import AddResult, LeaderboardStore
+
+logger = logging.getLogger(__name__)
+
+#: File name of reports found when a folder is given (``demo-output/<system>/subtask<N>/score.json``).
+REPORT_FILE = "score.json"
+
+
+def expand_report_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders replaced by the ``score.json`` files under them (sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.rglob(REPORT_FILE))
+            if not found:
+                raise InputError.one(f"no {REPORT_FILE} under this folder", file=path)
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system: str | None = None) -> list[AddResult]:
+    """Read every report first (all problems reported together, nothing added on any), then add each in its
+    own transaction. A report already on the board is not added twice."""
+    prepared = []
+    problems: list[Problem] = []
+    for path in expand_report_paths(paths):
+        try:
+            report = read_report(path)
+            prepared.append((entry_from_report(report, system=system, source=str(path)), report))
+        except InputError as exc:
+            problems.extend(exc.problems)
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(Problem(f"not a readable score report ({type(exc).__name__}: {exc})", file=str(path)))
+    if problems:
+        raise InputError(problems)
+    results = []
+    for entry, report in prepared:
+        try:
+            results.append(store.add(entry, report))
+        except ValueError as exc:
+            raise InputError.one(str(exc), file=entry.source) from None
+    return results
+
+
+def tables_json(tables: Sequence[Table]) -> dict[str, Any]:
+    """``show --json``: the comparable tables."""
+    return {
+        "schema_version": VIEW_SCHEMA_VERSION,
+        "harness_version": __version__,
+        "tables": [t.to_json() for t in tables],
+    }
+
+
+def load_tables(
+    store: LeaderboardStore, *, year: str | None = None, subtask: int | None = None, split: str | None = None
+) -> list[Table]:
+    return build_tables(store.entries(year=year, subtask=subtask, split=split))
+
+
+def add_reports_and_render(
+    report_paths: Iterable[str | Path], db_path: str | Path | None, html_dir: str | Path
+) -> dict[str, Any]:
+    """Add reports to the board at ``db_path`` (None: the default), render ``html_dir/index.html``.
+
+    Returns ``{"db", "added", "already_present", "html", "tables"}`` (tables as ``show --json`` prints them).
+    """
+    with LeaderboardStore(db_path) as store:
+        results = add_reports(store, report_paths)
+        tables = load_tables(store)
+        page = write_page(tables, html_dir)
+        db = str(store.path)
+    return {
+        "db": db,
+        "added": [r.entry.id for r in results if r.added],
+        "already_present": [r.entry.id for r in results if not r.added],
+        "html": str(page),
+        **tables_json(tables),
+    }

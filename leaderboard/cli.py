@@ -1,0 +1,320 @@
+"""``archehr leaderboard``: add score reports, show and export the board, compare two entries, write the page.
+
+Register with ``cli.add_command(leaderboard_group)``. Exit codes: 0 ok, 1 a failed check (bad report,
+entries not comparable), 2 a usage error (unknown entry, bad option).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from harness.cli_support import EXIT_FAILED_CHECK, parse_config_overrides, print_json, report_errors
+from leaderboard.store import ENV_DB, LeaderboardStore, UnknownEntryError, default_db_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=ENV_DB,
+        show_envvar=True,
+        default=None,
+        help="Leaderboard database [default: ./.archehr/leaderboard.sqlite].",
+    )(func)
+
+
+def _filter_options(func: F) -> F:
+    func = click.option("--split", default=None, help="Only this split (e.g. test-2026).")(func)
+    func = click.option("--subtask", type=click.IntRange(1, 4), default=None, help="Only this subtask.")(func)
+    return click.option("--year", type=click.Choice(["2025", "2026"]), default=None, help="Only this task year.")(func)
+
+
+def _open(db: Path | None, *, must_exist: bool = False) -> LeaderboardStore:
+    path = db if db is not None else default_db_path()
+    if must_exist and not path.exists():
+        raise click.UsageError(f"no leaderboard database at {path}; add reports first with `archehr leaderboard add`")
+    return LeaderboardStore(path)
+
+
+def _entry(store: LeaderboardStore, ref: str, param: str) -> Any:
+    try:
+        return store.resolve(ref)
+    except UnknownEntryError as exc:
+        raise click.BadParameter(str(exc), param_hint=param) from None
+
+
+@click.group("leaderboard")
+def leaderboard_group() -> None:
+    """Compare score reports: a local SQLite board, terminal table, HTML page, paired significance tests.
+
+    Numbers share a column only when split, case ids, answer key and metric signature agree.
+    """
+
+
+@leaderboard_group.command("add")
+@click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--system", default=None, help="System name for reports that carry none (overrides the report's).")
+@_db_option
+@report_errors
+def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None) -> None:
+    """Add score reports (REPORT.json files, or folders holding score.json files). Prints JSON."""
+    from leaderboard.api import add_reports
+
+    with _open(db) as store:
+        results = add_reports(store, reports, system=system)
+        path = str(store.path)
+    for r in results:
+        if not r.added:
+            click.echo(f"note: {r.entry.source} is already on the board as #{r.entry.id}", err=True)
+    print_json(
+        {
+            "db": path,
+            "entries": [
+                {
+                    "entry_id": r.entry.id,
+                    "added": r.added,
+                    "system": r.entry.system,
+                    "subtask": r.entry.subtask,
+                    "split": r.entry.split,
+                    "n_cases": len(r.entry.case_ids),
+                    "partial": r.entry.partial,
+                    "source": r.entry.source,
+                }
+                for r in results
+            ],
+        }
+    )
+
+
+@leaderboard_group.command("show")
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print the tables as JSON instead.")
+@click.option("--all-columns", is_flag=True, help="Show secondary metrics too (rouge1, macro scores …).")
+@click.option("--signatures/--no-signatures", default=True, show_default=True, help="Print each column's signature.")
+@_db_option
+@report_errors
+def show_command(
+    year: str | None,
+    subtask: int | None,
+    split: str | None,
+    as_json: bool,
+    all_columns: bool,
+    signatures: bool,
+    db: Path | None,
+) -> None:
+    """The board: one table per comparable group, ↑/↓ per metric, the best value highlighted."""
+    from leaderboard.api import load_tables, tables_json
+
+    path = db if db is not None else default_db_path()
+    tables = []
+    if path.exists():
+        with _open(path) as store:
+            tables = load_tables(store, year=year, subtask=subtask, split=split)
+    else:
+        click.echo(f"note: no leaderboard database at {path} yet", err=True)
+    if as_json:
+        print_json(tables_json(tables))
+        return
+    from leaderboard.render_text import render_tables, stdout_console
+
+    render_tables(tables, stdout_console(), all_columns=all_columns, signatures=signatures)
+
+
+@leaderboard_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True, help="Output format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default: stdout).")
+@click.option("--no-per-case", is_flag=True, help="JSON: leave out per-case values.")
+@_filter_options
+@_db_option
+@report_errors
+def export_command(
+    fmt: str,
+    out: Path | None,
+    no_per_case: bool,
+    year: str | None,
+    subtask: int | None,
+    split: str | None,
+    db: Path | None,
+) -> None:
+    """Export the board: CSV in long form (one value per row, with signature and case set) or JSON."""
+    import json
+
+    from harness.atomic import atomic_write_text
+    from leaderboard.comparability import build_tables
+    from leaderboard.export import to_csv, to_json
+
+    with _open(db, must_exist=True) as store:
+        entries = store.entries(year=year, subtask=subtask, split=split)
+    tables = build_tables(entries)
+    if fmt == "csv":
+        text = to_csv(tables)
+    else:
+        data = to_json(tables, entries, per_case=not no_per_case)
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}", err=True)
+
+
+@leaderboard_group.command("compare")
+@click.argument("entry_a")
+@click.argument("entry_b")
+@click.option("--metric", default="overall_score", show_default=True, help="Output key to compare.")
+@click.option(
+    "--method",
+    type=click.Choice(["both", "bootstrap", "randomization"]),
+    default="both",
+    show_default=True,
+    help="Paired bootstrap (CI and p-value), approximate randomisation (p-value), or both.",
+)
+@click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True)
+@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_db_option
+@report_errors
+def compare_command(
+    entry_a: str,
+    entry_b: str,
+    metric: str,
+    method: str,
+    resamples: int,
+    seed: int,
+    confidence: float,
+    as_json: bool,
+    db: Path | None,
+) -> None:
+    """Is ENTRY_A better than ENTRY_B? Paired tests over their per-case scores on the same cases.
+
+    Entries are ids from `show` (3 or #3), a unique system name, or a report digest prefix.
+    """
+    from leaderboard.compare import METHODS, compare_entries
+
+    with _open(db, must_exist=True) as store:
+        a, b = _entry(store, entry_a, "ENTRY_A"), _entry(store, entry_b, "ENTRY_B")
+    methods = METHODS if method == "both" else (method,)
+    result = compare_entries(a, b, key=metric, methods=methods, resamples=resamples, seed=seed, confidence=confidence)
+    if as_json:
+        print_json(result.to_json())
+        return
+    click.echo(_compare_text(result))
+
+
+def _compare_text(result: Any) -> str:
+    from leaderboard.formatting import id_ranges
+
+    first = result.tests[0]
+    lines = [
+        f"{result.a.label} vs {result.b.label} · {result.metric.key} on {result.a.split} "
+        f"({len(result.case_ids)} cases: {id_ranges(result.case_ids)})",
+        f"  A = {first.a:.2f}   B = {first.b:.2f}   A - B = {first.delta:+.2f}",
+    ]
+    for t in result.tests:
+        if t.ci_low is not None:
+            lines.append(
+                f"  paired bootstrap: {t.confidence:.0%} CI [{t.ci_low:+.2f}, {t.ci_high:+.2f}], p = {t.p_value:.4f}"
+            )
+        else:
+            lines.append(f"  approximate randomisation: p = {t.p_value:.4f}")
+    lines.append(f"  metric signature: {result.metric.signature}")
+    lines.extend(f"  test signature:   {t.signature}" for t in result.tests)
+    return "\n".join(lines)
+
+
+@leaderboard_group.command("html")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@_filter_options
+@_db_option
+@report_errors
+def html_command(out_dir: Path, year: str | None, subtask: int | None, split: str | None, db: Path | None) -> None:
+    """Write OUT_DIR/index.html: a self-contained page (tables, charts, per-case plots, cards, signatures)."""
+    from leaderboard.api import load_tables
+    from leaderboard.render_html import write_page
+
+    with _open(db, must_exist=True) as store:
+        tables = load_tables(store, year=year, subtask=subtask, split=split)
+    page = write_page(tables, out_dir)
+    print_json({"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)})
+
+
+@leaderboard_group.command("rm")
+@click.argument("entry_ids", nargs=-1, required=True, type=int)
+@_db_option
+@report_errors
+def rm_command(entry_ids: tuple[int, ...], db: Path | None) -> None:
+    """Remove entries by id (all or none)."""
+    with _open(db, must_exist=True) as store:
+        try:
+            store.remove(*entry_ids)
+        except UnknownEntryError as exc:
+            raise click.BadParameter(str(exc), param_hint="ENTRY_IDS") from None
+    print_json({"removed": list(entry_ids)})
+
+
+@click.command("reproduce")
+@click.option(
+    "--data", default=None, help="Folder with the real ArchEHR-QA splits (official layout); 'synthetic' skips."
+)
+@click.option("--only", "only", multiple=True, help="Figure id or glob (repeatable), e.g. 'qunlp-st3-*'.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="System config override (repeatable).")
+@click.option(
+    "--figures",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Figures file [default: ./reproduce.yaml, else the harness's own].",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".archehr") / "reproduce",
+    show_default=True,
+    help="Runs, submissions and score reports.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@click.pass_context
+@report_errors
+def reproduce_command(
+    ctx: click.Context,
+    data: str | None,
+    only: tuple[str, ...],
+    overrides: tuple[str, ...],
+    figures: Path | None,
+    work_dir: Path,
+    as_json: bool,
+) -> None:
+    """Check published figures: one line per figure, OK / FAIL (expected, got, tolerance) / SKIP (what to supply).
+
+    Exit 0 only when nothing failed.
+    """
+    from leaderboard.reproduce import FiguresError, context_lines, load_figures, reproduce
+
+    try:
+        book = load_figures(figures)
+        chosen = book.select(only)
+    except FiguresError as exc:
+        raise click.UsageError(str(exc)) from None
+    # Tests inject a runner through the context object: ``invoke(..., obj={"reproduce_runner": fake})``.
+    runner = ctx.obj.get("reproduce_runner") if isinstance(ctx.obj, dict) else None
+    outcomes = reproduce(
+        chosen, data, overrides=parse_config_overrides(None, overrides), runner=runner, work_dir=work_dir
+    )
+    if as_json:
+        print_json({"figures_file": book.path, "outcomes": [o.to_json() for o in outcomes]})
+    else:
+        for outcome in outcomes:
+            click.echo(outcome.line())
+        if not only:
+            for line in context_lines(book):
+                click.echo(line)
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("OK", "FAIL", "SKIP")}
+        click.echo(f"{counts['OK']} ok, {counts['FAIL']} failed, {counts['SKIP']} skipped", err=True)
+    if any(o.status == "FAIL" for o in outcomes):
+        raise SystemExit(EXIT_FAILED_CHECK)

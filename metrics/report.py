@@ -1,0 +1,156 @@
+"""The score report: one JSON document per scored submission (``archehr score --out REPORT.json``).
+
+Layout (schema version 1): identity (``schema_version``, ``harness_version``, ``year``, ``subtask``,
+``split``, ``case_ids`` in scoring order, ``key_hash``); ``scores`` (the official output keys in percent,
+``null`` when a component is unavailable); ``overall_key``; ``partial`` with ``missing`` (component names),
+``partial_scores`` (combined keys averaged over the available components only) and ``unavailable``
+(reason and fix per metric family); ``signatures`` (per output key, plus ``scorer``); ``aggregations``
+(``mean``: the mean of ``per_case``; ``micro_f1``: pooled from ``per_case`` counts ``[tp, predicted,
+gold]``; ``micro``: pooled, no per-case rows; ``combined``: from other keys); ``per_case``; flags
+``lexical_only``, ``comparable`` (with ``not_comparable``: components run on stand-ins) and
+``validated``; ``truncated`` case ids and ``warnings``.
+
+Reports are deterministic (no timestamp): the same submission, key and options give the same bytes.
+NaN and infinities are refused on construction; JSON is written with ``allow_nan=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.atomic import atomic_write_text
+from harness.errors import InputError
+
+SCHEMA_VERSION = 1
+
+CaseValue = float | list[int]
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a metric family did not run, and how to make it run."""
+
+    reason: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """The outcome of scoring one submission against one key (see the module docstring for the layout)."""
+
+    year: str
+    subtask: int | None
+    split: str
+    case_ids: tuple[str, ...]
+    key_hash: str
+    scores: dict[str, float | None]
+    overall_key: str
+    signatures: dict[str, str]
+    aggregations: dict[str, str]
+    per_case: dict[str, dict[str, CaseValue]]
+    partial: bool = False
+    missing: tuple[str, ...] = ()
+    partial_scores: dict[str, float] = field(default_factory=dict)
+    unavailable: dict[str, Unavailable] = field(default_factory=dict)
+    lexical_only: bool = False
+    comparable: bool = True
+    not_comparable: tuple[str, ...] = ()
+    validated: bool = True
+    truncated: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+    harness_version: str = __version__
+
+    def __post_init__(self) -> None:
+        for where, value in self._numbers():
+            if not math.isfinite(value):
+                raise ValueError(f"score report: {where} is {value!r}; reports never hold NaN or infinity")
+
+    def _numbers(self) -> list[tuple[str, float]]:
+        out = [(f"scores.{k}", v) for k, v in self.scores.items() if v is not None]
+        out += [(f"partial_scores.{k}", v) for k, v in self.partial_scores.items()]
+        for key, rows in self.per_case.items():
+            for case_id, value in rows.items():
+                for v in value if isinstance(value, list) else [value]:
+                    out.append((f"per_case.{key}.{case_id}", float(v)))
+        return out
+
+    @property
+    def overall_score(self) -> float | None:
+        """The official overall score, ``None`` when partial (see ``partial_scores`` for the partial mean)."""
+        return self.scores.get(self.overall_key)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        order = [
+            "schema_version",
+            "harness_version",
+            "year",
+            "subtask",
+            "split",
+            "case_ids",
+            "key_hash",
+            "scores",
+            "overall_key",
+            "partial",
+            "missing",
+            "partial_scores",
+            "unavailable",
+            "signatures",
+            "aggregations",
+            "lexical_only",
+            "comparable",
+            "not_comparable",
+            "validated",
+            "truncated",
+            "warnings",
+            "per_case",
+        ]
+        out = {name: data[name] for name in order}
+        for name in ("case_ids", "missing", "not_comparable", "truncated", "warnings"):
+            out[name] = list(out[name])
+        return out
+
+    def dumps(self) -> str:
+        """The report as indented JSON text (NaN refused), with a trailing newline."""
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+    def write(self, path: str | Path) -> Path:
+        """Write the report atomically; returns the path."""
+        return atomic_write_text(path, self.dumps())
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, source: str | None = None) -> ScoreReport:
+        """Read a report dict written by :meth:`to_json` (schema version 1)."""
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise InputError.one(
+                f"score report schema_version {version!r} is not {SCHEMA_VERSION}", file=source, field="schema_version"
+            )
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        try:
+            for name in ("case_ids", "missing", "not_comparable", "truncated", "warnings"):
+                kwargs[name] = tuple(kwargs.get(name, ()))
+            kwargs["unavailable"] = {k: Unavailable(**v) for k, v in kwargs.get("unavailable", {}).items()}
+            return cls(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise InputError.one(f"not a valid score report ({exc})", file=source) from None
+
+    @classmethod
+    def read(cls, path: str | Path) -> ScoreReport:
+        """Read a report file."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError.one(f"cannot read a score report ({exc})", file=path) from None
+        if not isinstance(data, dict):
+            raise InputError.one("not a score report (expected a JSON object)", file=path)
+        return cls.from_json(data, source=str(path))

