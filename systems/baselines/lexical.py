@@ -18,8 +18,10 @@ VERSION = "0.1.0"
 
 @dataclass(frozen=True)
 class BaselineConfig:
-    relative_threshold: float = 0.6
-    max_evidence: int = 4
+    """Defaults tuned on the synthetic dev split (grid 0.2-0.6 × 4-8): strict micro-F1 57.1 on dev."""
+
+    relative_threshold: float = 0.3
+    max_evidence: int = 6
     question_words: int = WORD_LIMITS[Subtask.QUESTION_INTERPRETATION]
     answer_words: int = WORD_LIMITS[Subtask.ANSWER_GENERATION]
     k1: float = 1.5
