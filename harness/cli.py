@@ -152,12 +152,26 @@ cli.add_command(reproduce_command)
 
 @cli.command("demo")
 @click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True)
+@click.option("--only", multiple=True, help="Run only these demo systems (repeatable), e.g. --only baseline.")
 @report_errors
-def demo_command(out: str) -> None:
-    """The main job on the bundled synthetic data: run systems, write and validate submissions, score."""
-    from harness.demo import run_demo
+def demo_command(out: str, only: tuple[str, ...]) -> None:
+    """The main job on the bundled synthetic data: train, run, write submissions, score, leaderboard.
 
-    print_json(run_demo(Path(out)))
+    JSON summary on stdout; the leaderboard table and the path of its HTML page on stderr.
+    """
+    from rich.console import Console
+
+    from harness.demo import run_demo
+    from leaderboard.api import load_tables
+    from leaderboard.render_text import render_tables
+    from leaderboard.store import LeaderboardStore
+
+    summary = run_demo(Path(out), only=only)
+    print_json(summary)
+    console = Console(stderr=True)
+    with LeaderboardStore(summary["leaderboard"]["db"]) as store:
+        render_tables(load_tables(store), console, signatures=False)
+    console.print(f"Leaderboard page: {summary['leaderboard']['html']}")
 
 
 def main() -> None:  # console-script entry point
