@@ -13,8 +13,8 @@ import click
 
 from harness import __version__
 from harness.assets_cli import assets_group
-from harness.cli_support import data_options, parse_config_overrides, print_json, report_errors
-from harness.data import Subtask, inputs_for, load_dataset, parse_id_ranges
+from harness.cli_support import case_ids_option, data_options, parse_config_overrides, print_json, report_errors
+from harness.data import Subtask, inputs_for, load_dataset
 from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
 from harness.errors import Problem
@@ -91,7 +91,7 @@ def systems_command() -> None:
 @data_options
 @click.option("--subtask", type=click.IntRange(1, 4), required=True, help="2026 subtask (1-4).")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission).")
-@click.option("--case-ids", multiple=True, help="Subset of cases, e.g. 21-30 35.")
+@case_ids_option("Run")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="YAML config overrides.")
 @click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
 @click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
@@ -102,15 +102,14 @@ def run_command(
     split: str,
     subtask: int,
     out: str,
-    case_ids: tuple[str, ...],
+    case_ids: list[str] | None,
     config_file: str | None,
     settings: tuple[str, ...],
     batch_size: int,
 ) -> None:
     """Run SYSTEM on a split; writes predictions (resumable) and OUT/submission.json."""
-    chosen = parse_id_ranges(case_ids) if case_ids else None
     cases_split = load_dataset(data).split(split)
-    cases = inputs_for(cases_split, Subtask(subtask), chosen)
+    cases = inputs_for(cases_split, Subtask(subtask), case_ids)
     summary = run_system(
         system,
         cases_split,

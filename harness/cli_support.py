@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 import yaml
 
+from harness.data.model import parse_id_ranges
 from harness.errors import HarnessError, InputError
 
 EXIT_OK = 0
@@ -95,3 +96,23 @@ def parse_config_overrides(config_file: str | None, settings: tuple[str, ...]) -
             raise click.UsageError(f"--set takes KEY=VALUE, got {item!r}")
         overrides[name.strip()] = yaml.safe_load(value)
     return overrides
+
+
+def _parse_case_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str] | None:
+    if not values:
+        return None
+    try:
+        return parse_id_ranges(list(values))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def case_ids_option(verb: str) -> Callable[[F], F]:
+    """``--case-ids 21-120 5`` (repeatable), parsed into a list of ids, or ``None`` when not given."""
+    return click.option(
+        "--case-ids",
+        "case_ids",
+        multiple=True,
+        callback=_parse_case_ids,
+        help=f"{verb} only these cases, as the scorers' --case_ids_to_score (e.g. '21-120' or '1-3 5'; repeatable).",
+    )

@@ -11,9 +11,17 @@ from pathlib import Path
 
 import click
 
-from harness.cli_support import data_options, print_json, report_errors, require_subtask, subtask_option, year_option
+from harness.cli_support import (
+    case_ids_option,
+    data_options,
+    print_json,
+    report_errors,
+    require_subtask,
+    subtask_option,
+    year_option,
+)
 from harness.data.loader import load_dataset
-from harness.data.model import Split, parse_id_ranges
+from harness.data.model import Split
 from harness.errors import InputError
 
 
@@ -35,12 +43,7 @@ def _read(path: Path) -> object:
 @data_options
 @subtask_option
 @year_option
-@click.option(
-    "--case-ids",
-    "case_ids",
-    multiple=True,
-    help="Score only these cases, as the scorers' --case_ids_to_score (e.g. '21-120' or '1-3 5'; repeatable).",
-)
+@case_ids_option("Score")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here (atomic).")
 @click.option("--lexical-only", is_flag=True, help="Skip BERTScore, AlignScore and MEDCON (overall becomes partial).")
 @click.option("--bertscore-model", type=click.Path(file_okay=False), help="Local distilbert-base-uncased folder.")
@@ -59,7 +62,7 @@ def score_command(
     split: str,
     subtask: int | None,
     year: str,
-    case_ids: tuple[str, ...],
+    case_ids: list[str] | None,
     out: Path | None,
     lexical_only: bool,
     bertscore_model: str | None,
@@ -77,7 +80,6 @@ def score_command(
         raise click.UsageError("--subtask is not used with --year 2025 (the 2025 task has no subtasks)")
     require_subtask(subtask, year)
     try:
-        wanted = parse_id_ranges(list(case_ids)) if case_ids else None
         options = ScoringOptions(
             lexical_only=lexical_only,
             bertscore_model=bertscore_model,
@@ -96,7 +98,7 @@ def score_command(
         _load_split(data, split),
         subtask=subtask,
         year=year,
-        case_ids=wanted,
+        case_ids=case_ids,
         options=options,
         file=str(submission),
     )

@@ -13,6 +13,7 @@ import click
 
 from harness.cli_support import (
     EXIT_FAILED_CHECK,
+    case_ids_option,
     data_options,
     print_json,
     report_errors,
@@ -21,7 +22,7 @@ from harness.cli_support import (
     year_option,
 )
 from harness.data.loader import load_dataset
-from harness.data.model import Split, parse_id_ranges
+from harness.data.model import Split
 from harness.errors import InputError
 from submissions.io import package_zip, read_submission
 from submissions.validate import ValidationReport, validate_submission
@@ -39,15 +40,6 @@ def _check_year(subtask: int | None, year: str) -> None:
         raise click.UsageError("--subtask is not used with --year 2025 (the 2025 task has no subtasks)")
 
 
-def _parse_case_ids(values: tuple[str, ...]) -> list[str] | None:
-    if not values:
-        return None
-    try:
-        return parse_id_ranges(list(values))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--case-ids") from None
-
-
 def _emit(report: ValidationReport, **extra: object) -> None:
     print_json({**report.to_json(), **extra})
     for problem in report.errors:
@@ -61,23 +53,17 @@ def _emit(report: ValidationReport, **extra: object) -> None:
 @data_options
 @subtask_option
 @year_option
-@click.option(
-    "--case-ids",
-    "case_ids",
-    multiple=True,
-    help="Check only these cases, as the scorers' --case_ids_to_score (e.g. '21-120' or '1-3 5'; repeatable).",
-)
+@case_ids_option("Check")
 @report_errors
 def validate_command(
-    submission: Path, data: str, split: str, subtask: int | None, year: str, case_ids: tuple[str, ...]
+    submission: Path, data: str, split: str, subtask: int | None, year: str, case_ids: list[str] | None
 ) -> None:
     """Check SUBMISSION (submission.json or a zip holding it) against a split, reporting every problem."""
     _check_year(subtask, year)
     require_subtask(subtask, year)
-    wanted = _parse_case_ids(case_ids)
     entries = read_submission(submission)
     report = validate_submission(
-        entries, _load_split(data, split), subtask=subtask, year=year, file=str(submission), case_ids=wanted
+        entries, _load_split(data, split), subtask=subtask, year=year, file=str(submission), case_ids=case_ids
     )
     _emit(report)
     if not report.ok:
