@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from fhirqa.cli import fhir_group
 from harness import __version__
 from harness.assets_cli import assets_group
 from harness.cli_support import case_ids_option, data_options, parse_config_overrides, print_json, report_errors
@@ -23,6 +24,7 @@ from harness.systems import TrainOptions, get_trainer, list_systems
 from leaderboard.cli import leaderboard_group, reproduce_command
 from metrics.cli import score_command
 from submissions.cli import submit_command, validate_command
+from systems.qunlp.aligner.cli import ablate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,6 +149,8 @@ cli.add_command(score_command)
 cli.add_command(assets_group)
 cli.add_command(leaderboard_group)
 cli.add_command(reproduce_command)
+cli.add_command(ablate_command)
+cli.add_command(fhir_group)
 
 
 @cli.command("demo")

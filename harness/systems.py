@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "archehr.systems"
 #: Modules of the built-in systems; importing one registers its systems (and must stay light).
-BUILTIN_SYSTEM_MODULES: tuple[str, ...] = ("systems.baselines",)
+BUILTIN_SYSTEM_MODULES: tuple[str, ...] = ("systems.baselines", "systems.qunlp.generator", "systems.qunlp.aligner")
 
 
 @dataclass(frozen=True)

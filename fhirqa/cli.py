@@ -1,0 +1,254 @@
+"""``archehr fhir …``: the FHIR patient-record QA track (register with ``cli.add_command(fhir_group)``).
+
+- ``fhir data build --out DIR`` (synthetic, seeded) or ``--bundles DIR [--questions FILE]`` (your own);
+- ``fhir data stats DIR``;
+- ``fhir run SYSTEM --data DIR --split test --task 1|2 --out RUN`` (any registered system answering the
+  matching ArchEHR-QA subtask: task 1 ↔ subtask 2, task 2 ↔ subtask 3);
+- ``fhir score SUBMISSION --data DIR --split test --task 1|2 [--out REPORT]``;
+- ``fhir forgetting --data DIR --out DIR``: the sequential fine-tuning experiment.
+
+JSON on stdout, logs on stderr; exit 0 ok, 1 a failed check (bad input, refused submission), 2 usage.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fhirqa.model import FhirDataset, FhirTask
+from harness.cli_support import parse_config_overrides, print_json, report_errors
+from harness.errors import InputError
+
+
+@click.group("fhir")
+def fhir_group() -> None:
+    """The FHIR patient-record QA track: relevant resources (task 1) and answers (task 2)."""
+
+
+def _task_option(func: Any) -> Any:
+    return click.option(
+        "--task", type=click.IntRange(1, 2), required=True, help="1: relevant resource ids; 2: answer text."
+    )(func)
+
+
+def _data_option(func: Any) -> Any:
+    func = click.option("--split", required=True, help="Split folder, e.g. train, dev, test.")(func)
+    return click.option(
+        "--data", required=True, type=click.Path(file_okay=False), help="FHIR track data folder (fhir data build)."
+    )(func)
+
+
+def _question_ids(values: tuple[str, ...]) -> list[str] | None:
+    return [p for v in values for p in v.replace(",", " ").split()] or None
+
+
+def _load(data: str) -> FhirDataset:
+    from fhirqa.dataset import load_fhir_dataset
+
+    return load_fhir_dataset(data)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@fhir_group.group("data")
+def data_group() -> None:
+    """Build and describe FHIR track data folders."""
+
+
+@data_group.command("build")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write.")
+@click.option("--seed", type=int, default=13, show_default=True, help="Seed of everything generated.")
+@click.option("--patients", type=click.IntRange(3), default=30, show_default=True, help="Synthetic patients.")
+@click.option("--questions-per-patient", type=click.IntRange(1), default=6, show_default=True)
+@click.option("--bundles", type=click.Path(exists=True, file_okay=False), help="Your FHIR bundles (e.g. Synthea).")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False), help="Your questions file (with --bundles).")
+@click.option("--split", "default_split", default="test", show_default=True, help="Split of questions naming none.")
+@report_errors
+def data_build(
+    out: str,
+    seed: int,
+    patients: int,
+    questions_per_patient: int,
+    bundles: str | None,
+    questions: str | None,
+    default_split: str,
+) -> None:
+    """Write a data folder: synthetic bundles (carebundle), or your bundles with generated or given questions."""
+    from fhirqa.build import BuildOptions, build_from_bundles, build_synthetic
+
+    if questions and not bundles:
+        raise click.UsageError("--questions needs --bundles")
+    if Path(out).exists() and any(Path(out).iterdir()):
+        raise click.UsageError(f"{out} exists and is not empty; choose a new folder")
+    options = BuildOptions(seed=seed, patients=patients, questions_per_patient=questions_per_patient)
+    if bundles:
+        dataset = build_from_bundles(out, bundles, options, questions, default_split)
+    else:
+        dataset = build_synthetic(out, options)
+    print_json({"root": dataset.root, **_stats(dataset)})
+
+
+@data_group.command("stats")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@report_errors
+def data_stats(folder: str) -> None:
+    """Counts per split: questions, records, categories, relevant resources per question."""
+    print_json({"root": folder, **_stats(_load(folder))})
+
+
+def _stats(dataset: FhirDataset) -> dict[str, Any]:
+    types = Counter(i.resource_type for r in dataset.records.values() for i in r.items)
+    sizes = [len(r.items) for r in dataset.records.values()]
+    splits = {}
+    for name, questions in dataset.splits.items():
+        relevant = [len(q.relevant_ids) for q in questions if q.relevant_ids is not None]
+        splits[name] = {
+            "questions": len(questions),
+            "records": len({q.record_id for q in questions}),
+            "annotated": sum(q.annotated for q in questions),
+            "categories": dict(sorted(Counter(q.category or "none" for q in questions).items())),
+            "relevant_per_question": _summary(relevant),
+            "no_relevant_resource": sum(1 for n in relevant if n == 0),
+        }
+    return {
+        "manifest": dict(dataset.manifest),
+        "records": len(dataset.records),
+        "items_per_record": _summary(sizes),
+        "resource_types": dict(sorted(types.items())),
+        "splits": splits,
+    }
+
+
+def _summary(values: list[int]) -> dict[str, float] | None:
+    if not values:
+        return None
+    return {"mean": round(statistics.fmean(values), 2), "min": min(values), "max": max(values)}
+
+
+# ----------------------------------------------------------------------------- run and score
+
+
+@fhir_group.command("run")
+@click.argument("system")
+@_data_option
+@_task_option
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission).")
+@click.option("--question-ids", multiple=True, help="Subset of questions (ids, space or comma separated).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="YAML config overrides.")
+@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
+@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
+@report_errors
+def run_command(
+    system: str,
+    data: str,
+    split: str,
+    task: int,
+    out: str,
+    question_ids: tuple[str, ...],
+    config_file: str | None,
+    settings: tuple[str, ...],
+    batch_size: int,
+) -> None:
+    """Run SYSTEM on a FHIR split; writes predictions (resumable) and OUT/submission.json."""
+    from fhirqa.dataset import to_split
+    from harness.data import inputs_for
+    from harness.pipeline import run_system
+
+    fhir_task = FhirTask(task)
+    chosen = _question_ids(question_ids)
+    harness_split = _split(data, split, chosen, to_split)
+    cases = inputs_for(harness_split, fhir_task.subtask)
+    summary = run_system(
+        system,
+        harness_split,
+        cases,
+        fhir_task.subtask,
+        Path(out),
+        config=parse_config_overrides(config_file, settings),
+        batch_size=batch_size,
+        show_progress=True,
+    )
+    print_json({"track": "fhir", "task": task, **summary})
+
+
+def _split(data: str, split: str, chosen: list[str] | None, to_split: Any) -> Any:
+    dataset = _load(data)
+    try:
+        return to_split(dataset, split, chosen)
+    except KeyError as exc:
+        raise InputError.one(str(exc.args[0]), file=data, field="split") from None
+
+
+@fhir_group.command("score")
+@click.argument("submission", type=click.Path(dir_okay=False, path_type=Path))
+@_data_option
+@_task_option
+@click.option("--question-ids", multiple=True, help="Score only these questions.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here (atomic).")
+@click.option(
+    "--wordnet",
+    default="auto",
+    show_default=True,
+    help="METEOR synonyms: 'auto' (Debian wordnet-base when installed), 'none', or a WordNet 3.0 folder.",
+)
+@report_errors
+def score_command(
+    submission: Path, data: str, split: str, task: int, question_ids: tuple[str, ...], out: Path | None, wordnet: str
+) -> None:
+    """Score SUBMISSION (submission.json or a zip holding it): task 1 P/R/F1 over resource ids, task 2 METEOR."""
+    from fhirqa.dataset import to_split
+    from fhirqa.scoring import score_fhir
+    from submissions.io import read_submission
+
+    chosen = _question_ids(question_ids)
+    harness_split = _split(data, split, None, to_split)
+    report = score_fhir(
+        read_submission(submission),
+        harness_split,
+        FhirTask(task),
+        question_ids=chosen,
+        wordnet=wordnet,
+        file=str(submission),
+    )
+    if out is not None:
+        report.write(out)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    print_json(report.to_json())
+
+
+@fhir_group.command("forgetting")
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False), help="FHIR track data folder.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the adapters (resumable).")
+@click.option("--train-split", default="train", show_default=True)
+@click.option("--eval-split", default="test", show_default=True)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="classify-generate YAML.")
+@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
+@click.option("--max-questions", type=click.IntRange(1), default=None, help="Evaluate on the first N questions.")
+@click.option("--wordnet", default="auto", show_default=True, help="METEOR synonyms: auto, none, or a folder.")
+@report_errors
+def forgetting_command(
+    data: str,
+    out: str,
+    train_split: str,
+    eval_split: str,
+    config_file: str | None,
+    settings: tuple[str, ...],
+    max_questions: int | None,
+    wordnet: str,
+) -> None:
+    """Train one adapter on task 1 then task 2, and separate adapters; report task-1 F1 before and after."""
+    from fhirqa.forgetting import ForgettingOptions, format_table, run_forgetting
+
+    options = ForgettingOptions(
+        data, out, train_split, eval_split, config_file, parse_config_overrides(None, settings), max_questions, wordnet
+    )
+    summary = run_forgetting(options)
+    for row in format_table(summary):
+        click.echo(row, err=True)
+    print_json(summary)

@@ -1,0 +1,158 @@
+"""Find the base model folder (a local path or a harness asset), convert a packaged gguf once, hash it.
+
+Checking (:func:`check_base_model`) is light and fails fast with one line saying what is missing and how to
+supply it; preparing (:func:`prepare_base_model`) may convert a gguf file into a safetensors folder in the cache
+(once, under a file lock) and hashes the folder's files (hashes are cached by size and modification time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from harness import assets
+from harness.atomic import atomic_write_text
+from harness.errors import HarnessError
+from systems.qunlp.generator.config import ModelSection
+
+logger = logging.getLogger(__name__)
+
+_MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".bin", ".model", ".txt", ".jinja", ".tiktoken")
+_HASH_CACHE = "file-hashes.json"
+
+
+class GeneratorSetupError(HarnessError):
+    """Something the generator needs is missing (weights, data, a GPU); the message says how to supply it."""
+
+
+@dataclass(frozen=True)
+class BaseModelRef:
+    """The base model to load: its folder, its display name and where it came from (path, asset, gguf)."""
+
+    name: str
+    path: Path
+    source: str
+    gguf: Path | None = None  # set when ``path`` is (to be) converted from this gguf file
+
+    def identity(self, sha256: str) -> dict[str, Any]:
+        """What cards record: no absolute path, so moving the weights keeps fingerprints."""
+        return {"name": self.name, "source": self.source, "sha256": sha256}
+
+
+def generator_cache() -> Path:
+    return assets.cache_dir() / "qunlp-generator"
+
+
+def check_base_model(model: ModelSection) -> BaseModelRef:
+    """Locate the base model without loading anything; raises :class:`GeneratorSetupError` when missing."""
+    if model.path:
+        path = Path(model.path).expanduser()
+        if not (path / "config.json").is_file():
+            raise GeneratorSetupError(
+                f"{model.name} base model not found: model.path={path} holds no config.json "
+                "(give a local Hugging Face model folder with --set model.path=DIR)"
+            )
+        return BaseModelRef(model.name, path.resolve(), "path")
+    if not model.asset:
+        raise GeneratorSetupError(f"{model.name} base model: set model.path or model.asset in the generator config")
+    status = assets.locate(model.asset)
+    if status.found_at is None:
+        detail = f" ({status.problem})" if status.problem and status.problem != "not found" else ""
+        raise GeneratorSetupError(
+            f"{model.name} base model not found{detail}: {status.how_to_supply}; or --set model.path=DIR"
+        )
+    found = status.found_at
+    if found.is_file() and found.suffix == ".gguf":
+        folder = generator_cache() / "models" / f"{found.stem}-{_file_sha256(found)[:12]}"
+        return BaseModelRef(model.name, folder, f"asset:{model.asset} (gguf, converted)", gguf=found)
+    return BaseModelRef(model.name, found, f"asset:{model.asset}")
+
+
+def prepare_base_model(ref: BaseModelRef) -> str:
+    """Convert a gguf base model once if needed; returns the sha256 of the model folder."""
+    if ref.gguf is not None and not (ref.path / "config.json").is_file():
+        _convert_gguf(ref.gguf, ref.path)
+    return dir_sha256(ref.path)
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
+    """Dequantise ``gguf`` to a float32 safetensors folder at ``target`` (atomic rename, file lock)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / "config.json").is_file():
+            return
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+        logger.info("converting %s to safetensors in %s (once)", gguf.name, target)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        config_dict = loaded.config.to_dict()
+        config_dict.pop("quantization_config", None)
+        config_dict.pop("_name_or_path", None)
+        model_type = config_dict.pop("model_type")
+        config = AutoConfig.for_model(model_type, **config_dict)
+        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        fresh.load_state_dict(loaded.state_dict())
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            fresh.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            (tmp / "conversion.json").write_text(
+                json.dumps({"from_gguf": gguf.name, "gguf_sha256": _file_sha256(gguf)}, indent=1), encoding="utf-8"
+            )
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def dir_sha256(folder: Path) -> str:
+    """sha256 over the model files of ``folder`` (relative names and content hashes, sorted)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _MODEL_FILE_SUFFIXES)
+    for path in files:
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{_file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    """Content sha256, cached in the generator cache by (absolute path, size, mtime)."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    cache_file = generator_cache() / _HASH_CACHE
+    cache = _read_json(cache_file)
+    if key in cache:
+        return str(cache[key])
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    if stat.st_size >= 1 << 20:  # small files are cheaper to hash than to cache
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(cache_file) + ".lock"):
+                cache = _read_json(cache_file)
+                cache[key] = value
+                atomic_write_text(cache_file, json.dumps(cache, indent=0, sort_keys=True))
+        except OSError as exc:
+            logger.debug("could not cache the hash of %s: %s", path, exc)
+    return value
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

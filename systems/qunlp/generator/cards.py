@@ -1,0 +1,55 @@
+"""Adapter cards: the JSON saved next to each adapter (base model and hash, stage, data and hash, hyperparameters,
+training results, library versions). The card's sha256 identifies the adapter in system fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness.atomic import atomic_write_text
+
+CARD_FILE = "adapter_card.json"
+CARD_SCHEMA_VERSION = 1
+CARD_KIND = "qunlp-generator-adapter"
+_LIBRARIES = ("torch", "transformers", "peft", "bitsandbytes", "accelerate", "archehr-harness")
+
+
+def library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def card_path(adapter_dir: Path) -> Path:
+    return Path(adapter_dir) / CARD_FILE
+
+
+def write_card(adapter_dir: Path, card: dict[str, Any]) -> Path:
+    """Write the card atomically (its presence marks a complete adapter)."""
+    body = {"schema_version": CARD_SCHEMA_VERSION, "kind": CARD_KIND, **card}
+    body.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    return atomic_write_text(card_path(adapter_dir), json.dumps(body, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def read_card(adapter_dir: Path) -> dict[str, Any] | None:
+    """The card of the adapter in ``adapter_dir``, or None when there is none (no adapter, or an incomplete one)."""
+    path = card_path(adapter_dir)
+    if not path.is_file():
+        return None
+    card = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(card, dict) or card.get("kind") != CARD_KIND:
+        raise ValueError(f"{path} is not a qunlp generator adapter card")
+    return card
+
+
+def card_sha256(adapter_dir: Path) -> str:
+    return hashlib.sha256(card_path(adapter_dir).read_bytes()).hexdigest()

@@ -1,0 +1,106 @@
+"""FHIR track scoring on hand-worked examples: P/R/F1 over resource ids, METEOR with and without WordNet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fhirqa.bundle import load_record
+from fhirqa.dataset import to_split
+from fhirqa.meteor import MeteorMetric, find_wordnet, lexnames_text
+from fhirqa.model import FhirDataset, FhirQuestion, FhirTask
+from fhirqa.scoring import score_fhir
+from harness.errors import InputError
+from leaderboard.ingest import entry_from_report
+
+FIXTURES = Path(__file__).parent / "fixtures"
+A1C_NEW, A1C_OLD = "Observation/obs-a1c-new", "Observation/obs-a1c-old"
+METFORMIN, DIABETES = "MedicationRequest/medreq-0001", "Condition/cond-0001"
+
+
+@pytest.fixture(scope="module")
+def split():  # type: ignore[no-untyped-def]
+    record = load_record(FIXTURES / "synthea_mini.json")
+    questions = (
+        FhirQuestion("a", record.record_id, "Last A1c?", relevant_ids=(A1C_NEW,), answer="Your A1c was 7.1 %."),
+        FhirQuestion("b", record.record_id, "Diabetes drug?", relevant_ids=(METFORMIN, DIABETES), answer="Metformin."),
+        FhirQuestion("c", record.record_id, "Asthma?", relevant_ids=(), answer="No. Your record does not list asthma."),
+    )
+    return to_split(FhirDataset({record.record_id: record}, {"test": questions}), "test")
+
+
+def test_relevance_precision_recall_f1_by_hand(split) -> None:  # type: ignore[no-untyped-def]
+    entries = [
+        {"case_id": "a", "prediction": [A1C_NEW, A1C_OLD]},  # tp 1, predicted 2, gold 1: P .5  R 1   F1 2/3
+        {"case_id": "b", "prediction": [METFORMIN]},  # tp 1, predicted 1, gold 2: P 1   R .5  F1 2/3
+        {"case_id": "c", "prediction": []},  # both empty: P = R = F1 = 1
+    ]
+    report = score_fhir(entries, split, FhirTask.RELEVANCE)
+    s = report.scores
+    assert s["strict_micro_precision"] == pytest.approx(200 / 3)  # pooled tp 2 / predicted 3
+    assert s["strict_micro_recall"] == pytest.approx(200 / 3)  # pooled tp 2 / gold 3
+    assert s["overall_score"] == s["strict_micro_f1"] == pytest.approx(200 / 3)
+    assert s["strict_macro_precision"] == pytest.approx((50 + 100 + 100) / 3)
+    assert s["strict_macro_recall"] == pytest.approx((100 + 50 + 100) / 3)
+    assert s["strict_macro_f1"] == pytest.approx((200 / 3 + 200 / 3 + 100) / 3)
+    assert not any(k.startswith("lenient_") for k in s)
+    assert report.per_case["strict_micro_f1"]["a"] == [1, 2, 1]
+    assert (report.year, report.subtask) == ("fhir", 1)
+    assert all(report.signatures[k] for k in s) and report.signatures["track"].startswith("fhir-qa|task:1-relevance")
+    entry = entry_from_report(report.to_json(), system="hand")
+    assert (entry.year, entry.subtask, entry.metrics["overall_score"].value) == ("fhir", 1, s["overall_score"])
+
+
+def test_relevance_refuses_ids_not_in_the_record(split) -> None:  # type: ignore[no-untyped-def]
+    entries = [
+        {"case_id": "a", "prediction": ["Observation/made-up"]},
+        {"case_id": "b", "prediction": []},
+        {"case_id": "c", "prediction": []},
+    ]
+    with pytest.raises(InputError, match="made-up"):
+        score_fhir(entries, split, FhirTask.RELEVANCE)
+
+
+def test_meteor_exact_and_stem_without_wordnet() -> None:
+    metric = MeteorMetric("none")
+    assert metric.name == "meteor-exact-stem" and metric.signature().startswith("meteor-exact-stem|")
+    prepared = metric.prepare(["the cat sat on the mat", "the cat sat", "the auto stopped", "I feel ill today."])
+    got = metric.score(prepared, ["the cat sat on the mat", "the cats sat", "the car stopped", "I feel sick today."])
+    # 6 matches in 1 chunk: 1 - 0.5 (1/6)^3;  stem cats~cat: 1 - 0.5 (1/3)^3
+    assert got[0] == pytest.approx(100 * (1 - 0.5 / 216))
+    assert got[1] == pytest.approx(100 * (1 - 0.5 / 27))
+    # car/auto and sick/ill unmatched: P = R = 2/3 in 2 chunks -> 2/3 (1 - 0.5); 4/5 in 2 chunks -> .8 (1 - 0.5/8)
+    assert got[2] == pytest.approx(100 / 3)
+    assert got[3] == pytest.approx(75.0)
+
+
+@pytest.mark.skipif(find_wordnet() is None, reason="WordNet not installed (apt-get install -y wordnet-base)")
+def test_meteor_synonyms_with_debian_wordnet() -> None:
+    metric = MeteorMetric("auto")
+    assert metric.name == "meteor" and "syn:wordnet-3.0" in metric.signature()
+    assert metric.signature() != MeteorMetric("none").signature()
+    prepared = metric.prepare(["the auto stopped", "I feel ill today."])
+    got = metric.score(prepared, ["the car stopped", "I feel sick today."])
+    assert got[0] == pytest.approx(100 * (1 - 0.5 / 27))  # car ~ auto: 3 matches, 1 chunk
+    assert got[1] == pytest.approx(100 * (1 - 0.5 / 125))  # sick ~ ill: 5 matches, 1 chunk
+
+
+def test_lexnames_is_the_wordnet_list() -> None:
+    rows = [line.split("\t") for line in lexnames_text().splitlines()]
+    assert len(rows) == 45 and rows[0] == ["00", "adj.all", "3"] and rows[44] == ["44", "adj.ppl", "3"]
+
+
+def test_answer_scores_carry_the_meteor_signature(split) -> None:  # type: ignore[no-untyped-def]
+    entries = [
+        {"case_id": "a", "prediction": "Your A1c was 7.1 %."},
+        {"case_id": "b", "prediction": "Metformin."},
+        {"case_id": "c", "prediction": "I do not know."},
+    ]
+    report = score_fhir(entries, split, FhirTask.ANSWER, wordnet="none")
+    assert (report.year, report.subtask, report.overall_key) == ("fhir", 2, "overall_score")
+    assert report.per_case["meteor"]["a"] == pytest.approx(100 * (1 - 0.5 / 6**3))  # 6 tokens, 1 chunk
+    assert report.scores["overall_score"] == report.scores["meteor"]
+    assert report.signatures["meteor"].startswith("meteor-exact-stem|")
+    with pytest.raises(InputError, match="empty"):
+        score_fhir([{**entries[0], "prediction": " "}, *entries[1:]], split, FhirTask.ANSWER, wordnet="none")
