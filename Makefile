@@ -23,8 +23,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/archehr demo --out demo-output
 
+# One torch thread per test worker: two workers on two cores, no oversubscription.
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

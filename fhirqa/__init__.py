@@ -10,7 +10,7 @@ submission files.
 - :mod:`fhirqa.bundle`: reading FHIR bundles (Synthea, carebundle, bulk ndjson) into records.
 - :mod:`fhirqa.render`: one line of text per resource (what systems read, what answers quote).
 - :mod:`fhirqa.questions`: questions, relevant ids and reference answers generated from a record.
-- :mod:`fhirqa.synthetic`: the seeded synthetic dataset (bundles from the ``carebundle`` package).
+- :mod:`fhirqa.build`: building a data folder: seeded synthetic (``carebundle`` bundles) or from your bundles.
 - :mod:`fhirqa.dataset`: the data folder (bundles, questions, harness view) and the harness split.
 - :mod:`fhirqa.meteor`: METEOR (nltk) with WordNet read from Debian's ``wordnet-base`` files.
 - :mod:`fhirqa.scoring`: task scores and the score report the leaderboard reads.

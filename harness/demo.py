@@ -23,6 +23,8 @@ from harness.systems import TrainOptions, get_trainer
 logger = logging.getLogger(__name__)
 
 DEMO_SPLIT = "test"
+#: One batch holds the whole synthetic test split (12 cases), so generators make a single pass.
+DEMO_BATCH_SIZE = 16
 TRAIN_SPLIT = "dev"
 _SYSTEMS = Path(__file__).resolve().parents[1] / "systems"
 
@@ -80,7 +82,14 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
             logger.warning("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)
             step_started = time.perf_counter()
             summary = run_system(
-                system.name, split, inputs_for(split, subtask), subtask, folder, config=run_config, show_progress=True
+                system.name,
+                split,
+                inputs_for(split, subtask),
+                subtask,
+                folder,
+                config=run_config,
+                batch_size=DEMO_BATCH_SIZE,
+                show_progress=True,
             )
             zip_path = package_zip(Path(summary["submission"]), folder / "submission.zip")
             if number not in scorers:

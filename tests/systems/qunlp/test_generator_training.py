@@ -149,7 +149,7 @@ def _train_once(root: Path) -> dict[str, Any]:
     config = load_config(overrides)
     base = preflight_build(config)
     tokenizer = load_tokenizer(model_dir)
-    encoded, _ = encode_samples(tokenizer, stage1_data(config, "synthetic").samples[:4], config.stage1.max_seq_len)
+    encoded, _ = encode_samples(tokenizer, stage1_data(config, "synthetic").samples[:2], config.stage1.max_seq_len)
     _, collator = training_inputs(tokenizer, encoded)
     fixed_batch = collator([e.as_features() for e in encoded])
     fixed_batch.pop("logits_to_keep")  # the probe measures the model's own loss over every position
