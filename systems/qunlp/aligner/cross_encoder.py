@@ -98,6 +98,7 @@ class CrossEncoderScorer:
     sha256: str
     batch_size: int = 64
     threads: int = 0
+    quantized: bool = False
 
     @classmethod
     def load(
@@ -119,7 +120,7 @@ class CrossEncoderScorer:
             model = CrossEncoder(str(folder), num_labels=1, max_length=max_length, device=device, local_files_only=True)
             if quantize and device == "cpu":
                 _quantize(model)
-        return cls(model, str(folder), model_hash(folder), batch_size, threads)
+        return cls(model, str(folder), model_hash(folder), batch_size, threads, quantize and device == "cpu")
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Logits of ``pairs`` in one batched, length-sorted pass (sentence-transformers runs it in inference mode)."""
@@ -135,6 +136,16 @@ class CrossEncoderScorer:
                 show_progress_bar=False,
             )
         return np.asarray(scores, dtype=np.float64).reshape(-1)
+
+    def score_groups(self, groups: Sequence[Sequence[tuple[str, str]]]) -> list[np.ndarray]:
+        """Logits per group (one group = one case's pairs). fp32: one pass across all groups. int8: one pass
+        per group, because dynamic quantisation scales activations per batch, so a pair's logit would
+        otherwise depend on the other cases in the batch (and a run's results on how it was batched)."""
+        if self.quantized:
+            return [self.score(group) for group in groups]
+        flat = self.score([pair for group in groups for pair in group])
+        bounds = np.cumsum([0, *(len(group) for group in groups)])
+        return [flat[bounds[i] : bounds[i + 1]] for i in range(len(groups))]
 
 
 def _quantize(model: object) -> None:

@@ -1,8 +1,10 @@
 """Raw component scores for a batch of cases: lexical scores for every pair, cross-encoder for candidates.
 
 The cross-encoder sees, per query, the union of the top ``ce_top_n`` sentences by BM25 and by TF-IDF
-(every sentence when ``ce_top_n`` is 0 or the case is small), and all cases' candidate pairs go through one
-batched, length-sorted pass.
+(every sentence when ``ce_top_n`` is 0 or the case is small); all cases' candidate pairs go through one
+batched, length-sorted pass (one pass per case with an int8 model, see
+:meth:`CrossEncoderScorer.score_groups`): a case's scores do not depend on the other cases of the batch
+(beyond float rounding from padding in fp32).
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ def score_cases(
     """Raw scores of ``cases`` (no cross-encoder component when ``cross_encoder`` is None)."""
     top_n = config.settings(subtask).ce_top_n if top_n is None else top_n
     raw = RawScores(int(subtask), {"bm25": {}, "tfidf": {}})
-    pairs: list[tuple[str, str]] = []
-    slots: list[tuple[str, str, str]] = []  # (case_id, query_id, sentence_id) of each pair
+    groups: list[list[tuple[str, str]]] = []  # per case, its candidate pairs
+    slots: list[list[tuple[str, str]]] = []  # per case, (query_id, sentence_id) of each pair
     for case in cases:
         lex = lexical_case(case, subtask, config)
         q = lex.queries
@@ -80,20 +82,15 @@ def score_cases(
             }
         if cross_encoder is None:
             continue
-        for i, positions in enumerate(lex.candidates(top_n)):
-            qid, qtext = q.queries[i]
-            for j in positions:
-                sid, stext = q.sentences[j]
-                pairs.append((qtext, stext))
-                slots.append((case.case_id, qid, sid))
+        candidates = [(i, j) for i, positions in enumerate(lex.candidates(top_n)) for j in positions]
+        groups.append([(q.queries[i][1], q.sentences[j][1]) for i, j in candidates])
+        slots.append([(q.queries[i][0], q.sentences[j][0]) for i, j in candidates])
     if cross_encoder is not None:
-        logits = cross_encoder.score(pairs)
-        nested: dict[str, dict[str, dict[str, float]]] = {c.case_id: {} for c in cases}
-        for (case_id, qid, sid), logit in zip(slots, logits, strict=True):
-            nested[case_id].setdefault(qid, {})[sid] = float(logit)
-        for case in cases:  # queries without candidates still appear
-            for qid in raw.components["bm25"][case.case_id]:
-                nested[case.case_id].setdefault(qid, {})
+        nested: dict[str, dict[str, dict[str, float]]] = {}
+        for case, case_slots, logits in zip(cases, slots, cross_encoder.score_groups(groups), strict=True):
+            queries = nested[case.case_id] = {qid: {} for qid in raw.components["bm25"][case.case_id]}
+            for (qid, sid), logit in zip(case_slots, logits, strict=True):
+                queries[qid][sid] = float(logit)
         raw.components["cross_encoder"] = nested
-        logger.debug("cross-encoder scored %d pairs for %d cases", len(pairs), len(cases))
+        logger.debug("cross-encoder scored %d pairs for %d cases", sum(map(len, groups)), len(cases))
     return raw

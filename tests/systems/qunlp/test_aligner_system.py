@@ -99,6 +99,9 @@ def test_fine_tuning_and_scoring_are_deterministic(tiny_data: Path, demo_model: 
     test_cases = inputs_for(load_dataset(str(tiny_data)).split("test"), Subtask(4))
     one, two = list(system.predict(test_cases, Subtask(4))), list(system.predict(test_cases, Subtask(4)))
     assert [p.meta for p in one] == [p.meta for p in two] and [p.prediction for p in one] == [p.prediction for p in two]
+    # a case's scores do not depend on the other cases of the batch (int8 scales activations per batch)
+    assert system.scorer.quantized
+    assert next(iter(system.predict(test_cases[1:], Subtask(4)))).meta == one[1].meta
 
 
 def test_edge_cases_empty_answers_one_sentence_and_unicode(demo_model: Path) -> None:
