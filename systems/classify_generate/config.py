@@ -22,9 +22,9 @@ from systems.qunlp.generator.config import (
     ModelSection,
     QuantizationSection,
     StageSection,
-    _build,
-    _read_yaml,
-    _set_dotted,
+    build_section,
+    read_yaml,
+    set_dotted,
 )
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -93,12 +93,12 @@ def load_config(overrides: Mapping[str, Any] | None = None, path: str | Path | N
     overrides carrying ``name`` are a whole config (``archehr run --config FILE``) applied over the defaults."""
     overrides = dict(overrides or {})
     chosen = path or overrides.get("config")
-    base = _read_yaml(Path(chosen)) if chosen else {} if "name" in overrides else _read_yaml(DEFAULT_CONFIG)
+    base = read_yaml(Path(chosen)) if chosen else {} if "name" in overrides else read_yaml(DEFAULT_CONFIG)
     data = copy.deepcopy(base)
     for key, value in overrides.items():
         if key not in CONTROL_KEYS:
-            _set_dotted(data, SHORTCUTS.get(key, key), value)
-    return _build(ClassifyGenerateConfig, data, "")
+            set_dotted(data, SHORTCUTS.get(key, key), value)
+    return build_section(ClassifyGenerateConfig, data, "")
 
 
 def config_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -155,19 +155,19 @@ def load_config(
     overrides = dict(overrides or {})
     chosen = path or overrides.get("config")
     if chosen:
-        base = _read_yaml(Path(chosen))
+        base = read_yaml(Path(chosen))
     elif "name" in overrides:
         base = {}
     elif fallback is not None:
         base = dict(fallback)
     else:
-        base = _read_yaml(DEFAULT_CONFIG)
+        base = read_yaml(DEFAULT_CONFIG)
     data = copy.deepcopy(base)
     for key, value in overrides.items():
         if key in CONTROL_KEYS:
             continue
-        _set_dotted(data, SHORTCUTS.get(key, key), copy.deepcopy(value))  # never alias the caller's mappings
-    return _build(GeneratorConfig, data, "")
+        set_dotted(data, SHORTCUTS.get(key, key), copy.deepcopy(value))  # never alias the caller's mappings
+    return build_section(GeneratorConfig, data, "")
 
 
 def config_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def config_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in overrides.items() if k not in CONTROL_KEYS}
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
@@ -187,10 +187,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     if isinstance(value, Mapping) and "." not in key and isinstance(data.get(key), dict):
         for sub, subvalue in value.items():  # a nested mapping merges into its section
-            _set_dotted(data, f"{key}.{sub}", subvalue)
+            set_dotted(data, f"{key}.{sub}", subvalue)
         return
     head, dot, rest = key.partition(".")
     if not dot:
@@ -199,10 +199,10 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     section = data.setdefault(head, {})
     if not isinstance(section, dict):
         raise GeneratorConfigError(f"generator config key {head!r} is not a section, cannot set {key!r}")
-    _set_dotted(section, rest, value)
+    set_dotted(section, rest, value)
 
 
-def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
+def build_section(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
     hints = get_type_hints(cls)
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
@@ -219,7 +219,7 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
         if is_dataclass(hint):
             if not isinstance(value, Mapping):
                 raise GeneratorConfigError(f"generator config key {prefix + name!r} must be a mapping")
-            values[name] = _build(hint, value, f"{prefix}{name}.")
+            values[name] = build_section(hint, value, f"{prefix}{name}.")
         else:
             values[name] = _coerce(value, hint, prefix + name)
     return cls(**values)
