@@ -12,8 +12,7 @@ submission files.
 - :mod:`fhirqa.questions`: questions, relevant ids and reference answers generated from a record.
 - :mod:`fhirqa.build`: building a data folder: seeded synthetic (``carebundle`` bundles) or from your bundles.
 - :mod:`fhirqa.dataset`: the data folder (bundles, questions, harness view) and the harness split.
-- :mod:`fhirqa.meteor`: METEOR (nltk) with WordNet read from Debian's ``wordnet-base`` files.
-- :mod:`fhirqa.scoring`: task scores and the score report the leaderboard reads.
+- :mod:`fhirqa.scoring`: task scores (METEOR: :mod:`metrics.meteor`) and the score report the leaderboard reads.
 - :mod:`fhirqa.forgetting`: the sequential fine-tuning (catastrophic forgetting) experiment.
 - :mod:`fhirqa.cli`: ``archehr fhir …``.
 

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from fhirqa.model import FhirDataset, FhirTask
-from harness.cli_support import parse_config_overrides, print_json, report_errors
+from harness.cli_support import parse_config_overrides, print_json, report_errors, run_options
 from harness.errors import InputError
 
 
@@ -137,11 +137,7 @@ def _summary(values: list[int]) -> dict[str, float] | None:
 @click.argument("system")
 @_data_option
 @_task_option
-@click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission).")
-@click.option("--question-ids", multiple=True, help="Subset of questions (ids, space or comma separated).")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="YAML config overrides.")
-@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
-@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
+@run_options(click.option("--question-ids", multiple=True, help="Subset of questions (ids, space or comma separated)."))
 @report_errors
 def run_command(
     system: str,

@@ -7,7 +7,7 @@ validated by the same validator, against the harness view of the split (:func:`f
   subtask-2 conventions of :mod:`metrics.evidence` (both sets empty → 1, exactly one empty → 0), through
   the harness scorer for subtask 2. Gold ids are all "essential", so its ``lenient_*`` keys repeat the
   ``strict_*`` ones and are left out. ``overall_score`` = ``strict_micro_f1``.
-- Task 2 (answer): METEOR (:mod:`fhirqa.meteor`) against the reference answer, after the 2026 length rule
+- Task 2 (answer): METEOR (:mod:`metrics.meteor`) against the reference answer, after the 2026 length rule
   of answers (past 75 whitespace tokens, the first 75). ``overall_score`` = ``meteor``.
 
 Every key carries a signature; ``signatures["track"]`` names the track and task.
@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from fhirqa.meteor import MeteorMetric
 from fhirqa.model import TRACK, FhirTask
 from harness import __version__
 from harness.data.model import Split
 from harness.data.tasks import WORD_LIMITS
 from harness.errors import InputError
 from metrics.base import HARNESS_METRICS_VERSION
+from metrics.meteor import MeteorMetric
 from metrics.report import ScoreReport
 from metrics.scoring import ScoringOptions, SubmissionScorer
 from metrics.subtasks import truncate_words

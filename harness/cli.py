@@ -14,7 +14,15 @@ import click
 from fhirqa.cli import fhir_group
 from harness import __version__
 from harness.assets_cli import assets_group
-from harness.cli_support import case_ids_option, data_options, parse_config_overrides, print_json, report_errors
+from harness.cli_support import (
+    case_ids_option,
+    config_options,
+    data_options,
+    parse_config_overrides,
+    print_json,
+    report_errors,
+    run_options,
+)
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
@@ -92,11 +100,7 @@ def systems_command() -> None:
 @click.argument("system")
 @data_options
 @click.option("--subtask", type=click.IntRange(1, 4), required=True, help="2026 subtask (1-4).")
-@click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission).")
-@case_ids_option("Run")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="YAML config overrides.")
-@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
-@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
+@run_options(case_ids_option("Run"))
 @report_errors
 def run_command(
     system: str,
@@ -127,8 +131,7 @@ def run_command(
 
 @cli.command("train")
 @click.argument("system")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="The system's YAML config.")
-@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
+@config_options("The system's YAML config.")
 @click.option("--stage", default="all", show_default=True, help="Training stage, where the system has stages.")
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder for models and their cards.")
 @click.option("--data", default="synthetic", show_default=True, help="Data folder, or 'synthetic'.")

