@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from harness.cli_support import EXIT_FAILED_CHECK, parse_config_overrides, print_json, report_errors
+from leaderboard.schema import YEARS
 from leaderboard.store import ENV_DB, LeaderboardStore, UnknownEntryError, default_db_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +33,9 @@ def _db_option(func: F) -> F:
 def _filter_options(func: F) -> F:
     func = click.option("--split", default=None, help="Only this split (e.g. test-2026).")(func)
     func = click.option("--subtask", type=click.IntRange(1, 4), default=None, help="Only this subtask.")(func)
-    return click.option("--year", type=click.Choice(["2025", "2026"]), default=None, help="Only this task year.")(func)
+    return click.option(
+        "--year", type=click.Choice(YEARS), default=None, help="Only this task year (fhir: the FHIR track)."
+    )(func)
 
 
 def _open(db: Path | None, *, must_exist: bool = False) -> LeaderboardStore:

@@ -11,7 +11,7 @@ import numpy as np
 from harness.errors import HarnessError
 from leaderboard.formatting import id_ranges, plural, short_hash
 from leaderboard.records import Entry, MetricResult
-from leaderboard.schema import OVERALL_KEY
+from leaderboard.schema import OVERALL_KEY, task_name
 from leaderboard.signatures import describe_difference, parse_signature
 from leaderboard.significance import (
     DEFAULT_CONFIDENCE,
@@ -68,7 +68,7 @@ def _check_entries(a: Entry, b: Entry) -> None:
         raise NotComparableError(f"{a.label} is on split {a.split!r}, {b.label} on {b.split!r}")
     if (a.year, a.subtask) != (b.year, b.subtask):
         raise NotComparableError(
-            f"{a.label} is {a.year} subtask {a.subtask}, {b.label} is {b.year} subtask {b.subtask}"
+            f"{a.label} is {task_name(a.year, a.subtask)}, {b.label} is {task_name(b.year, b.subtask)}"
         )
     if a.case_set_hash != b.case_set_hash:
         only_a, only_b = set(a.case_ids) - set(b.case_ids), set(b.case_ids) - set(a.case_ids)

@@ -24,6 +24,7 @@ from leaderboard.comparability import Column, Row, Table
 from leaderboard.formatting import format_value, short_hash
 from leaderboard.html_template import CSS, JS, PAGE
 from leaderboard.records import MetricResult
+from leaderboard.schema import task_name
 from leaderboard.svg import PALETTE, Bar, Distribution, bar_chart, box_strip_plot
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,8 @@ def _systems_context(tables: Sequence[Table], colors: dict[str, str]) -> list[di
                     "entries": [],
                 },
             )
-            where = t.year if t.subtask is None else f"subtask {t.subtask}"
+            # The year is in the table's title: "subtask 3", "2025", "FHIR QA task 1".
+            where = t.year if t.subtask is None else task_name(t.year, t.subtask).removeprefix(f"{t.year} ")
             info["entries"].append({"href": f"#{t.id}", "text": f"#{r.entry.id} {where}, {t.split}"})
     return list(systems.values())
 

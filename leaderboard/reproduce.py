@@ -21,7 +21,9 @@ from harness.data import SYNTHETIC, Split, Subtask, gold_problems, inputs_for, l
 from harness.errors import HarnessError, InputError
 from leaderboard.formatting import id_ranges, plural
 from leaderboard.records import MetricResult
+from leaderboard.schema import task_name
 from leaderboard.signatures import parse_signature
+from submissions.formats import YEARS
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,11 @@ def default_figures_path() -> Path:
 
 
 def _figure(data: Mapping[str, Any], path: str) -> Figure:
+    if str(data.get("year")) not in YEARS:
+        raise FiguresError(
+            f"{path}: figure {data.get('id', '?')!r} has year {data.get('year')!r}: reproduce runs ArchEHR-QA "
+            f"figures ({', '.join(YEARS)}); score FHIR track runs with `archehr fhir score`"
+        )
     try:
         case_ids = data["case_ids"]
         return Figure(
@@ -397,5 +404,6 @@ def reproduce(
 
 def context_lines(book: FigureBook) -> list[str]:
     return [
-        f"INFO  context: {c.what}: {c.metric} {c.value} ({c.year} subtask {c.subtask}, {c.split})" for c in book.context
+        f"INFO  context: {c.what}: {c.metric} {c.value} ({task_name(c.year, c.subtask)}, {c.split})"
+        for c in book.context
     ]

@@ -1,5 +1,7 @@
 """The leaderboard schema as data: which columns each subtask shows, in what order, how they are named,
-and whether higher is better (HELM's habit: presentation is data, not code).
+and whether higher is better; how each table is titled (HELM's habit: presentation is data, not code).
+
+"Year" is the report's ``year``: an ArchEHR-QA edition (``2025``, ``2026``) or the FHIR track (``fhir``).
 
 Output keys the schema does not list still show, after the listed ones, as secondary columns named by
 their key, higher-is-better unless the report says otherwise.
@@ -53,6 +55,7 @@ _TEXT_NAMES = {
     "bertscore": "BERTScore",
     "alignscore": "AlignScore",
     "medcon": "MEDCON",
+    "meteor": "METEOR",
 }
 
 #: Columns per (year, subtask); the 2025 task has no subtask (``None``).
@@ -77,15 +80,30 @@ COLUMNS: dict[tuple[str, int | None], tuple[ColumnSpec, ...]] = {
         *_text(("bleu", "rougeLsum", "sari", "bertscore", "alignscore", "medcon"), ("rouge1", "rouge2", "rougeL")),
         *_prf(("strict_micro", "lenient_micro", "strict_macro", "lenient_macro"), {"strict_micro_f1"}),
     ),
+    # The FHIR track (fhirqa.scoring): task 1 relevant resource ids, task 2 the answer.
+    ("fhir", 1): (
+        _OVERALL,
+        *_prf(("strict_micro", "strict_macro"), {"strict_micro_f1", "strict_micro_precision", "strict_micro_recall"}),
+    ),
+    ("fhir", 2): (_OVERALL, *_text(("meteor",))),
 }
 
-SUBTASK_TITLES: dict[int | None, str] = {
-    1: "Subtask 1 · question interpretation",
-    2: "Subtask 2 · evidence identification",
-    3: "Subtask 3 · answer generation",
-    4: "Subtask 4 · evidence alignment",
-    None: "ArchEHR-QA 2025 · grounded answer generation",
+#: The years the board knows, in table order (``--year`` choices).
+YEARS: tuple[str, ...] = tuple(sorted({year for year, _ in COLUMNS}))
+
+#: Table titles per (year, subtask); others read "<year> Subtask <n>".
+TITLES: dict[tuple[str, int | None], str] = {
+    ("2026", 1): "2026 Subtask 1 · question interpretation",
+    ("2026", 2): "2026 Subtask 2 · evidence identification",
+    ("2026", 3): "2026 Subtask 3 · answer generation",
+    ("2026", 4): "2026 Subtask 4 · evidence alignment",
+    ("2025", None): "ArchEHR-QA 2025 · grounded answer generation",
+    ("fhir", 1): "FHIR QA · task 1 · relevant resources",
+    ("fhir", 2): "FHIR QA · task 2 · answer (METEOR)",
 }
+
+#: How a year names one of its tasks in running text ({n}: the subtask); others read "<year> subtask <n>".
+TASK_NAMES: dict[str, str] = {"fhir": "FHIR QA task {n}"}
 
 
 def columns_for(
@@ -106,5 +124,9 @@ def columns_for(
 
 
 def table_title(year: str, subtask: int | None) -> str:
-    title = SUBTASK_TITLES.get(subtask, f"Subtask {subtask}")
-    return title if subtask is None else f"{year} {title}"
+    return TITLES.get((year, subtask), f"{year} Subtask {subtask}")
+
+
+def task_name(year: str, subtask: int | None) -> str:
+    """``"2026 subtask 3"``, ``"FHIR QA task 1"``."""
+    return TASK_NAMES.get(year, "{year} subtask {n}").format(year=year, n=subtask)

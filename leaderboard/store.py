@@ -23,6 +23,7 @@ from typing import Any
 from harness.errors import HarnessError
 from leaderboard.migrations import LATEST_VERSION, current_version, migrate
 from leaderboard.records import Entry, MetricResult
+from leaderboard.schema import task_name
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ class LeaderboardStore:
             return matches[0]
         if not matches:
             raise UnknownEntryError(f"no entry {ref!r} on {self.path} (use an id from `archehr leaderboard show`)")
-        ids = ", ".join(f"#{e.id} ({e.year} subtask {e.subtask}, {e.split})" for e in matches)
+        ids = ", ".join(f"#{e.id} ({task_name(e.year, e.subtask)}, {e.split})" for e in matches)
         raise UnknownEntryError(f"{ref!r} names several entries: {ids}; use an id")
 
     def _cursor(self) -> sqlite3.Cursor:
