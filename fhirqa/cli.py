@@ -223,6 +223,12 @@ def score_command(
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the adapters (resumable).")
 @click.option("--train-split", default="train", show_default=True)
 @click.option("--eval-split", default="test", show_default=True)
+@click.option(
+    "--tune-split",
+    default="dev",
+    show_default=True,
+    help="Split where each model's task-1 threshold is tuned ('none': the config threshold only).",
+)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="classify-generate YAML.")
 @click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
 @click.option("--max-questions", type=click.IntRange(1), default=None, help="Evaluate on the first N questions.")
@@ -233,16 +239,26 @@ def forgetting_command(
     out: str,
     train_split: str,
     eval_split: str,
+    tune_split: str,
     config_file: str | None,
     settings: tuple[str, ...],
     max_questions: int | None,
     wordnet: str,
 ) -> None:
-    """Train one adapter on task 1 then task 2, and separate adapters; report task-1 F1 before and after."""
+    """Train one adapter on task 1 then task 2, and separate adapters; report task-1 scores (F1, average
+    precision, ROC AUC) before and after, and task-2 METEOR."""
     from fhirqa.forgetting import ForgettingOptions, format_table, run_forgetting
 
     options = ForgettingOptions(
-        data, out, train_split, eval_split, config_file, parse_config_overrides(None, settings), max_questions, wordnet
+        data,
+        out,
+        train_split=train_split,
+        eval_split=eval_split,
+        tune_split=None if tune_split.lower() == "none" else tune_split,
+        config=config_file,
+        overrides=parse_config_overrides(None, settings),
+        max_questions=max_questions,
+        wordnet=wordnet,
     )
     summary = run_forgetting(options)
     for row in format_table(summary):

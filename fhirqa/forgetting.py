@@ -6,10 +6,14 @@ On the ``train`` split, with the classify-generate training code:
 2. ``sequential``: that adapter trained further on task 2 (answers), as one model learning both in turn;
 3. ``answer``: a fresh adapter trained on task 2 only (the separate-adapters design).
 
-On the evaluation split, task-1 scores (P/R/F1 over resource ids, :func:`fhirqa.scoring.score_fhir`) of the
-untuned base model, of the task-1 adapter (before) and of the sequential adapter (after task 2), and task-2
-METEOR of the answers each adapter writes from the gold relevant resources (so task 2 is measured apart from
-task 1's errors). One base model carries all adapters (peft named adapters, switched per evaluation).
+On the evaluation split, task-1 scores of the untuned base model, of the task-1 adapter (before) and of the
+sequential adapter (after task 2): P/R/F1 over resource ids (:func:`fhirqa.scoring.score_fhir`) at the
+config's threshold and at a threshold tuned on the tuning split (``dev``; each model its own), and the
+threshold-free average precision and ROC AUC of P(yes) over all (question, resource) pairs
+(:mod:`metrics.ranking`) — so a model that ranks well but sits on the wrong side of a fixed threshold is
+still seen. Task 2: METEOR of the answers each adapter writes from the gold relevant resources (task 2
+measured apart from task 1's errors). One base model carries all adapters (peft named adapters, switched
+per evaluation).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class ForgettingOptions:
     out: str
     train_split: str = "train"
     eval_split: str = "test"
+    tune_split: str | None = "dev"  # where each model's threshold is tuned (None: config threshold only)
     config: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     max_questions: int | None = None  # evaluate on the first N questions of the evaluation split
@@ -59,6 +64,7 @@ def run_forgetting(options: ForgettingOptions) -> dict[str, Any]:
     train = to_split(dataset, options.train_split)
     questions = [q.question_id for q in dataset.split(options.eval_split)][: options.max_questions]
     evaluation = to_split(dataset, options.eval_split, questions)
+    tuning = to_split(dataset, options.tune_split) if options.tune_split else None
     out = Path(options.out)
     base_sha = prepare_base_model(base)
 
@@ -72,20 +78,24 @@ def run_forgetting(options: ForgettingOptions) -> dict[str, Any]:
     adapters["sequential"] = fit("answer", out / "sequential", adapters["relevance"])
     adapters["answer"] = fit("answer", out)
     trained_at = time.perf_counter()
-    evaluator = _Evaluator(config, base.path, adapters, evaluation)
+    evaluator = _Evaluator(config, base.path, adapters, evaluation, tuning)
     task1 = {name: evaluator.relevance(name) for name in (BASE, "relevance", "sequential")}
     task2 = {name: evaluator.answers(name, options.wordnet) for name in (BASE, "answer", "sequential")}
     f1 = {name: r["scores"]["strict_micro_f1"] for name, r in task1.items()}
+    ranking = {name: r["ranking"] for name, r in task1.items()}
     return {
         "experiment": "sequential fine-tuning (task 1 then task 2) vs separate adapters",
         "config": config.name,
         "base_model": base.identity(base_sha),
         "train_split": options.train_split,
         "eval_split": options.eval_split,
+        "tune_split": options.tune_split,
         "eval_questions": len(questions),
         "adapters": {name: str(path) for name, path in adapters.items()},
         "task1_micro_f1": f1,
         "task1_forgetting": round(f1["relevance"] - f1["sequential"], 2),
+        "task1_ranking": ranking,
+        "task1_forgetting_average_precision": _difference(ranking, "average_precision"),
         "task1": task1,
         "task2_meteor_gold_items": {name: r["scores"]["meteor"] for name, r in task2.items()},
         "task2": task2,
@@ -94,15 +104,22 @@ def run_forgetting(options: ForgettingOptions) -> dict[str, Any]:
     }
 
 
+def _difference(ranking: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
+    before, after = ranking["relevance"].get(key), ranking["sequential"].get(key)
+    return None if before is None or after is None else round(before - after, 2)
+
+
 class _Evaluator:
     """One base model carrying every adapter; evaluates one adapter at a time."""
 
-    def __init__(self, config: Any, model_dir: Path, adapters: Mapping[str, Path], split: Split) -> None:
-        from systems.classify_generate.data import view
+    def __init__(
+        self, config: Any, model_dir: Path, adapters: Mapping[str, Path], split: Split, tuning: Split | None
+    ) -> None:
         from systems.qunlp.generator.modeling import attach_adapter, load_base_model, load_tokenizer
 
         self.config = config
         self.split = split
+        self.tuning = tuning
         self.tokenizer = load_tokenizer(model_dir)
         gen = config.generator_config()
         names = list(adapters)
@@ -112,8 +129,13 @@ class _Evaluator:
             model.load_adapter(str(adapters[name]), adapter_name=name)
             self.names[name] = name
         self.model = model.eval()
-        self.cases = inputs_for(split, Subtask.EVIDENCE_IDENTIFICATION)
-        self.views = [view(c, config.relevance.question, config.relevance.item_chars) for c in self.cases]
+        self.views = self._views(split)
+
+    def _views(self, split: Split) -> list[Any]:
+        from systems.classify_generate.data import view
+
+        r = self.config.relevance
+        return [view(c, r.question, r.item_chars) for c in inputs_for(split, Subtask.EVIDENCE_IDENTIFICATION)]
 
     def _adapter(self, name: str) -> Any:
         if name == BASE:
@@ -121,24 +143,54 @@ class _Evaluator:
         self.model.set_adapter(self.names[name])
         return nullcontext()
 
-    def relevance(self, name: str) -> dict[str, Any]:
-        from systems.classify_generate.relevance import select, yes_probabilities
+    def _probabilities(self, name: str, views: Sequence[Any]) -> list[list[float]]:
+        from systems.classify_generate.relevance import yes_probabilities
         from systems.classify_generate.system import relevance_prompts
 
-        r = self.config.relevance
-        groups = [relevance_prompts(self.tokenizer, v) for v in self.views]
+        groups = [relevance_prompts(self.tokenizer, v) for v in views]
         with self._adapter(name):
-            scored = yes_probabilities(self.model, self.tokenizer, groups, batch_size=r.batch_size)
+            return yes_probabilities(self.model, self.tokenizer, groups, batch_size=self.config.relevance.batch_size)
+
+    def _score(self, probabilities: Sequence[Sequence[float]], threshold: float) -> dict[str, Any]:
+        from systems.classify_generate.relevance import select
+
+        r = self.config.relevance
         entries = [
             {
                 "case_id": v.case_id,
                 "prediction": select(
-                    [i.id for i in v.items], probs, threshold=r.threshold, min_items=r.min_items, max_items=r.max_items
+                    [i.id for i in v.items], probs, threshold=threshold, min_items=r.min_items, max_items=r.max_items
                 ),
             }
-            for v, probs in zip(self.views, scored, strict=True)
+            for v, probs in zip(self.views, probabilities, strict=True)
         ]
         return _summary(score_fhir(entries, self.split, FhirTask.RELEVANCE))
+
+    def relevance(self, name: str) -> dict[str, Any]:
+        """Task-1 scores of one model: at the config threshold, at its tuned threshold, and threshold-free."""
+        from metrics.ranking import average_precision, best_threshold, roc_auc
+
+        probabilities = self._probabilities(name, self.views)
+        report = self._score(probabilities, self.config.relevance.threshold)
+        labels, scores = _pairs(self.split, self.views, probabilities)
+        report["ranking"] = {
+            "pairs": len(labels),
+            "positives": sum(labels),
+            "average_precision": _round(average_precision(labels, scores)),
+            "roc_auc": _round(roc_auc(labels, scores)),
+        }
+        if self.tuning is not None:
+            views = self._views(self.tuning)
+            choice = best_threshold(*_pairs(self.tuning, views, self._probabilities(name, views)))
+            if choice is not None:
+                tuned = self._score(probabilities, choice.threshold)["scores"]
+                report["ranking"] |= {
+                    "tuned_threshold": choice.threshold,
+                    "tuning_f1": round(choice.f1, 2),
+                    "micro_f1_at_tuned_threshold": tuned["strict_micro_f1"],
+                    "macro_f1_at_tuned_threshold": tuned["strict_macro_f1"],
+                }
+        return report
 
     def answers(self, name: str, wordnet: str) -> dict[str, Any]:
         from systems.classify_generate.system import answer_prompt, postprocess
@@ -157,6 +209,24 @@ class _Evaluator:
         return report
 
 
+def _pairs(
+    split: Split, views: Sequence[Any], probabilities: Sequence[Sequence[float]]
+) -> tuple[list[bool], list[float]]:
+    """Gold label and P(yes) of every (question, resource) pair of ``split``."""
+    keys = split.keys or {}
+    labels: list[bool] = []
+    scores: list[float] = []
+    for v, probs in zip(views, probabilities, strict=True):
+        gold = set(keys[v.case_id].ids_with("essential"))
+        labels += [i.id in gold for i in v.items]
+        scores += list(probs)
+    return labels, scores
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
 def _summary(report: Any) -> dict[str, Any]:
     return {
         "scores": {k: round(v, 2) for k, v in report.scores.items() if v is not None},
@@ -166,12 +236,25 @@ def _summary(report: Any) -> dict[str, Any]:
 
 def format_table(summary: Mapping[str, Any]) -> Sequence[str]:
     """Plain-text rows of the summary's figures (for logs and docs)."""
-    f1, meteor = summary["task1_micro_f1"], summary["task2_meteor_gold_items"]
-    rows = [
-        f"{'model':<34}{'task-1 micro-F1':>16}{'task-2 METEOR':>15}",
-        f"{'untuned base':<34}{f1[BASE]:>16.2f}{meteor[BASE]:>15.2f}",
-        f"{'separate: task-1 adapter':<34}{f1['relevance']:>16.2f}{'—':>15}",
-        f"{'separate: task-2 adapter':<34}{'—':>16}{meteor['answer']:>15.2f}",
-        f"{'sequential: task 1 then task 2':<34}{f1['sequential']:>16.2f}{meteor['sequential']:>15.2f}",
+    f1, meteor, ranking = summary["task1_micro_f1"], summary["task2_meteor_gold_items"], summary["task1_ranking"]
+
+    def cell(value: Any, width: int) -> str:
+        return f"{value:>{width}.2f}" if isinstance(value, int | float) else f"{'—':>{width}}"
+
+    def task1(name: str) -> str:
+        r = ranking[name]
+        return (
+            cell(f1[name], 10)
+            + cell(r.get("micro_f1_at_tuned_threshold"), 10)
+            + cell(r.get("average_precision"), 8)
+            + cell(r.get("roc_auc"), 8)
+        )
+
+    blank = f"{'—':>10}{'—':>10}{'—':>8}{'—':>8}"
+    return [
+        f"{'model':<34}{'F1@thr':>10}{'F1@tuned':>10}{'AP':>8}{'AUC':>8}{'METEOR':>9}",
+        f"{'untuned base':<34}{task1(BASE)}{cell(meteor[BASE], 9)}",
+        f"{'separate: task-1 adapter':<34}{task1('relevance')}{'—':>9}",
+        f"{'separate: task-2 adapter':<34}{blank}{cell(meteor['answer'], 9)}",
+        f"{'sequential: task 1 then task 2':<34}{task1('sequential')}{cell(meteor['sequential'], 9)}",
     ]
-    return rows

@@ -19,7 +19,7 @@ from systems.classify_generate.config import ClassifyGenerateConfig, load_config
 from systems.classify_generate.data import QAView, view
 from systems.classify_generate.prompts import classifier_messages, generator_messages
 from systems.classify_generate.relevance import select, yes_probabilities
-from systems.classify_generate.training import adapter_path, default_out_dir, has_adapter
+from systems.classify_generate.training import CARD_KIND, adapter_path, default_out_dir, has_adapter
 from systems.qunlp.generator.basemodel import BaseModelRef, GeneratorSetupError, prepare_base_model
 from systems.qunlp.generator.cards import card_sha256, read_card
 from systems.qunlp.generator.postprocess import clean_answer
@@ -93,7 +93,7 @@ class ClassifyGenerateSystem:
         for task in ("relevance", "answer"):
             folder = adapter_path(model_dir, task) if model_dir else None
             if folder is not None and has_adapter(folder):
-                card = read_card(folder) or {}
+                card = read_card(folder, CARD_KIND) or {}
                 if card.get("base_model", {}).get("sha256") != base_sha:
                     logger.warning("%s adapter %s was trained on another base model", task, folder)
                 adapters[task] = {

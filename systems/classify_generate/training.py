@@ -34,6 +34,7 @@ TASKS = ("relevance", "answer")
 #: The generator stage whose section slot (and folder name) each task's training uses.
 TASK_STAGE = {"relevance": "1", "answer": "2"}
 STAGE_CHOICES: dict[str, tuple[str, ...]] = {"1": ("relevance",), "2": ("answer",), "all": TASKS}
+CARD_KIND = "classify-generate-adapter"  # the ``kind`` of this system's adapter cards
 
 
 def adapter_path(out: Path, task: str) -> Path:
@@ -123,6 +124,7 @@ def train_task(
         out / task,
         init_adapter,
         show_progress=show_progress,
+        card_kind=CARD_KIND,
     )
 
 

@@ -102,6 +102,7 @@ def test_show_year_fhir_tables(board: Path, report_file) -> None:  # type: ignor
     assert "Strict micro F1 ↑" in text and "METEOR ↑" in text and "Strict macro F1" not in text
     assert text.count("gold #") == 2 and text.count("weak #") == 2 and "archehr-st3" not in text
     assert "Subtask" not in text and "100.00" in text
+    assert "lexical only" not in text  # METEOR and P/R/F1 are the track's whole metric set
     assert (
         "Strict macro F1 ↑"
         in _ok(leaderboard_group, "show", "--db", str(board), "--year", "fhir", "--all-columns").stdout

@@ -33,21 +33,23 @@ def card_path(adapter_dir: Path) -> Path:
     return Path(adapter_dir) / CARD_FILE
 
 
-def write_card(adapter_dir: Path, card: dict[str, Any]) -> Path:
-    """Write the card atomically (its presence marks a complete adapter)."""
-    body = {"schema_version": CARD_SCHEMA_VERSION, "kind": CARD_KIND, **card}
+def write_card(adapter_dir: Path, card: dict[str, Any], kind: str = CARD_KIND) -> Path:
+    """Write the card atomically (its presence marks a complete adapter); ``kind`` names the system family."""
+    body = {"schema_version": CARD_SCHEMA_VERSION, "kind": kind, **card}
     body.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     return atomic_write_text(card_path(adapter_dir), json.dumps(body, indent=1, ensure_ascii=False, default=str) + "\n")
 
 
-def read_card(adapter_dir: Path) -> dict[str, Any] | None:
-    """The card of the adapter in ``adapter_dir``, or None when there is none (no adapter, or an incomplete one)."""
+def read_card(adapter_dir: Path, kind: str = CARD_KIND) -> dict[str, Any] | None:
+    """The card of the ``kind`` adapter in ``adapter_dir``, or None when there is none (no adapter, or an
+    incomplete one); a card of another kind is an error (an adapter of another system)."""
     path = card_path(adapter_dir)
     if not path.is_file():
         return None
     card = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(card, dict) or card.get("kind") != CARD_KIND:
-        raise ValueError(f"{path} is not a qunlp generator adapter card")
+    found = card.get("kind") if isinstance(card, dict) else None
+    if found != kind:
+        raise ValueError(f"{path} is the card of a {found or 'unknown'} adapter, not of a {kind} adapter")
     return card
 
 

