@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from fhirqa.model import FhirDataset, FhirTask
-from harness.cli_support import parse_config_overrides, print_json, report_errors, run_options
+from harness.cli_support import config_options, parse_config_overrides, print_json, report_errors, run_options
 from harness.errors import InputError
 
 
@@ -229,8 +229,7 @@ def score_command(
     show_default=True,
     help="Split where each model's task-1 threshold is tuned ('none': the config threshold only).",
 )
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help="classify-generate YAML.")
-@click.option("--set", "settings", multiple=True, help="One config override KEY=VALUE (repeatable).")
+@config_options(config_help="classify-generate YAML.")
 @click.option("--max-questions", type=click.IntRange(1), default=None, help="Evaluate on the first N questions.")
 @click.option("--wordnet", default="auto", show_default=True, help="METEOR synonyms: auto, none, or a folder.")
 @report_errors

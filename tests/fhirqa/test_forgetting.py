@@ -65,3 +65,20 @@ def test_rerun_skips_finished_training(experiment: dict[str, Any]) -> None:
     again = run_forgetting(experiment["options"])
     assert [c.stat().st_mtime_ns for c in cards] == before
     assert again["task1_ranking"] == first["task1_ranking"]
+
+
+def test_cli_reuses_the_adapters_and_can_skip_tuning(experiment: dict[str, Any], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from fhirqa.cli import fhir_group
+
+    options = experiment["options"]
+    config = tmp_path / "tiny.yaml"
+    config.write_text(json.dumps(dict(options.overrides)), encoding="utf-8")
+    args = ["forgetting", "--data", options.data, "--out", options.out, "--config", str(config)]
+    result = CliRunner().invoke(fhir_group, [*args, "--tune-split", "none", "--wordnet", "none"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["adapters"] == experiment["summary"]["adapters"] and summary["tune_split"] is None
+    assert all("tuned_threshold" not in r for r in summary["task1_ranking"].values())
+    assert "F1@tuned" in result.stderr and "sequential: task 1 then task 2" in result.stderr
