@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError, InputError
+from harness.errors import HarnessError, InputError, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +52,34 @@ class Stage1Example:
         return self.answer_text is not None
 
 
+@dataclass(frozen=True)
+class BadSpan:
+    """A question whose answer span does not check out (what the readers yield in its place)."""
+
+    problem: Problem
+
+
+class BadSpanError(InputError):
+    """A bad answer span under the ``"error"`` policy (``bad_spans="skip"`` leaves such questions out)."""
+
+
 class MissingDependencyError(HarnessError, ImportError):
     """An optional dependency (pyarrow, for parquet) is not installed."""
 
 
+BAD_SPAN_POLICIES = ("error", "skip")
+
+
+@dataclass(frozen=True)
+class Stage1Corpus:
+    """Loaded stage-1 examples, and the questions left out for a bad answer span (``bad_spans="skip"``)."""
+
+    examples: list[Stage1Example]
+    skipped: list[Problem]
+
+
 def load_stage1_corpus(path: str | Path, limit: int | None = None) -> list[Stage1Example]:
-    """Load stage-1 examples from a file or a folder, checking every answer span.
+    """Load stage-1 examples from a file or a folder, checking every answer span; a bad span is an error.
 
     ``path`` is a ``.json``/``.jsonl``/``.ndjson``/``.parquet`` file, a folder (its matching files are read
     recursively in sorted relative-path order; hidden files are skipped), or the string ``"synthetic"`` for the
@@ -70,14 +92,27 @@ def load_stage1_corpus(path: str | Path, limit: int | None = None) -> list[Stage
     ``"<file stem>-<row index>"``. Raises :class:`InputError` (naming file, row and field) on bad input and
     :class:`MissingDependencyError` for parquet without pyarrow.
     """
+    return read_stage1_corpus(path, limit).examples
+
+
+def read_stage1_corpus(path: str | Path, limit: int | None = None, *, bad_spans: str = "error") -> Stage1Corpus:
+    """:func:`load_stage1_corpus`, with a policy for bad answer spans (a text that is not at its
+    ``answer_start`` in the context, an empty text, a bad offset): ``"error"`` stops at the first, ``"skip"``
+    leaves the question out and reports it (each one logged, and listed in :attr:`Stage1Corpus.skipped`).
+    The real emrQA has such spans. Every other problem (a missing field, a malformed file) is still an error.
+    Skipped questions do not count toward ``limit``."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+    if bad_spans not in BAD_SPAN_POLICIES:
+        raise ValueError(f"bad_spans must be one of {', '.join(BAD_SPAN_POLICIES)}, got {bad_spans!r}")
     root = SYNTHETIC_STAGE1 if isinstance(path, str) and path == SYNTHETIC_NAME else Path(path)
-    examples: list[Stage1Example] = []
+    corpus = Stage1Corpus([], [])
+    skipped = corpus.skipped if bad_spans == "skip" else None
+    examples = corpus.examples
     if limit == 0:
-        return examples
+        return corpus
     for file in _corpus_files(root):
-        with closing(_read_file(file)) as reader:  # closes a half-read JSONL/parquet file when limit is reached
+        with closing(_read_file(file, skipped)) as reader:  # closes a half-read JSONL/parquet file at the limit
             for example in reader:
                 examples.append(example)
                 if limit is not None and len(examples) >= limit:
@@ -87,9 +122,17 @@ def load_stage1_corpus(path: str | Path, limit: int | None = None) -> list[Stage
     duplicates = sum(n - 1 for n in Counter(e.id for e in examples).values() if n > 1)
     if duplicates:
         logger.warning("%s: %d example ids occur more than once", root, duplicates)
+    for problem in corpus.skipped:
+        logger.warning("skipped (bad answer span): %s", problem)
     unanswerable = sum(1 for e in examples if not e.answerable)
-    logger.info("loaded %d stage-1 examples (%d unanswerable) from %s", len(examples), unanswerable, root)
-    return examples
+    logger.info(
+        "loaded %d stage-1 examples (%d unanswerable, %d skipped for a bad answer span) from %s",
+        len(examples),
+        unanswerable,
+        len(corpus.skipped),
+        root,
+    )
+    return corpus
 
 
 def _corpus_files(root: Path) -> list[Path]:
@@ -111,14 +154,22 @@ def _corpus_files(root: Path) -> list[Path]:
     raise InputError.one("no such file or folder", file=root)
 
 
-def _read_file(file: Path) -> Generator[Stage1Example, None, None]:
+def _read_file(file: Path, skipped: list[Problem] | None) -> Generator[Stage1Example, None, None]:
+    """The file's examples; with ``skipped`` a list, questions with a bad answer span go there instead."""
     kind = STAGE1_SUFFIXES[file.suffix.lower()]
     if kind == "parquet":
-        yield from _flat_examples(_parquet_rows(file), file)
+        examples = _flat_examples(_parquet_rows(file), file)
     elif kind == "jsonl":
-        yield from _flat_examples(_jsonl_rows(file), file)
+        examples = _flat_examples(_jsonl_rows(file), file)
     else:
-        yield from _json_examples(file)
+        examples = _json_examples(file)
+    for example in examples:
+        if isinstance(example, BadSpan):
+            if skipped is None:
+                raise BadSpanError([example.problem])
+            skipped.append(example.problem)
+        else:
+            yield example
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -126,7 +177,7 @@ def _read_file(file: Path) -> Generator[Stage1Example, None, None]:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _json_examples(file: Path) -> Iterator[Stage1Example]:
+def _json_examples(file: Path) -> Iterator[Stage1Example | BadSpan]:
     text = _decode(file.read_bytes(), file)
     try:
         data = json.loads(text)
@@ -203,7 +254,7 @@ def _parquet_rows(file: Path) -> Iterator[tuple[int, str, Any]]:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _flat_examples(rows: Iterator[tuple[int, str, Any]], file: Path) -> Iterator[Stage1Example]:
+def _flat_examples(rows: Iterator[tuple[int, str, Any]], file: Path) -> Iterator[Stage1Example | BadSpan]:
     for index, label, row in rows:
         if not isinstance(row, dict):
             raise InputError.one(f"row must be an object, got {type(row).__name__}", file=file, case_id=label)
@@ -228,7 +279,7 @@ def _flat_examples(rows: Iterator[tuple[int, str, Any]], file: Path) -> Iterator
         yield _example(row_id or f"{file.stem}-{index}", context, question, answers, file, case)
 
 
-def _squad_examples(data: dict, file: Path) -> Iterator[Stage1Example]:
+def _squad_examples(data: dict, file: Path) -> Iterator[Stage1Example | BadSpan]:
     articles = data["data"]
     if not isinstance(articles, list):
         raise InputError.one("must be an array of articles", file=file, field="data")
@@ -306,30 +357,32 @@ def _listed_answers(raw: list, file: Path, case: str, where: str) -> list[_Answe
 
 def _example(
     example_id: str, context: str, question: str, answers: list[_Answer], file: Path, case: str
-) -> Stage1Example:
+) -> Stage1Example | BadSpan:
     for text, start, text_field, start_field in answers:
-        if not isinstance(text, str) or not text:
-            raise InputError.one(
-                f"answer text must be a non-empty string, got {text!r} (unanswerable questions have no answers)",
-                file=file,
-                case_id=case,
-                field=text_field,
-            )
-        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise InputError.one(
-                f"must be a non-negative integer, got {start!r}", file=file, case_id=case, field=start_field
-            )
-        found = context[start : start + len(text)]
-        if found != text:
-            raise InputError.one(
-                f"answer {_preview(text)} does not match the context at {start}, which reads {_preview(found)}",
-                file=file,
-                case_id=case,
-                field=start_field,
-            )
+        problem = _span_problem(context, text, start, text_field, start_field)
+        if problem is not None:
+            return BadSpan(Problem(problem[0], str(file), case, problem[1]))
     if not answers:
         return Stage1Example(example_id, context, question, None, None)
     return Stage1Example(example_id, context, question, answers[0][0], answers[0][1])
+
+
+def _span_problem(context: str, text: Any, start: Any, text_field: str, start_field: str) -> tuple[str, str] | None:
+    """(message, field) of what is wrong with one answer span, or None."""
+    if not isinstance(text, str) or not text:
+        return (
+            f"answer text must be a non-empty string, got {text!r} (unanswerable questions have no answers)",
+            text_field,
+        )
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        return f"must be a non-negative integer, got {start!r}", start_field
+    found = context[start : start + len(text)]
+    if found != text:
+        return (
+            f"answer {_preview(text)} does not match the context at {start}, which reads {_preview(found)}",
+            start_field,
+        )
+    return None
 
 
 def _optional_id(value: Any, file: Path, case: str, field: str) -> str | None:

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from harness.data.emrqa import SYNTHETIC_STAGE1, MissingDependencyError, Stage1Example, load_stage1_corpus
+from harness.data.emrqa import (
+    SYNTHETIC_STAGE1,
+    MissingDependencyError,
+    Stage1Example,
+    load_stage1_corpus,
+    read_stage1_corpus,
+)
 from harness.errors import InputError, Problem
 
 REPO = Path(__file__).resolve().parents[2]
@@ -204,6 +210,40 @@ def test_span_mismatch_in_flat_rows(tmp_path: Path) -> None:
     assert (problem.file, problem.case_id, problem.field) == (str(path), "q1", "answers.answer_start[0]")
     assert "'25 mg'" in problem.message and "does not match" in problem.message
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("layout", ["flat", "squad", "jsonl"])
+def test_bad_spans_skipped_and_reported(tmp_path: Path, layout: str, caplog: pytest.LogCaptureFixture) -> None:
+    shifted = {**ROWS[0], "id": "bad1", "answers": {"text": ["25 mg"], "answer_start": [3]}}
+    empty = {**ROWS[2], "id": "bad2", "answers": {"text": [""], "answer_start": [0]}}
+    rows = [shifted, ROWS[0], empty, ROWS[1], ROWS[2]]
+    if layout == "squad":
+        path = _write_json(tmp_path / "squad.json", _squad(rows))
+    elif layout == "jsonl":
+        path = _write_jsonl(tmp_path / "rows.jsonl", rows)
+    else:
+        path = _write_json(tmp_path / "rows.json", rows)
+    with caplog.at_level("WARNING", logger="harness.data.emrqa"):
+        corpus = read_stage1_corpus(path, bad_spans="skip")
+    assert corpus.examples == EXPECTED
+    assert [(p.case_id, p.field) for p in corpus.skipped] == [
+        ("bad1", "answers.answer_start[0]" if layout != "squad" else "answers[0].answer_start"),
+        ("bad2", "answers.text[0]" if layout != "squad" else "answers[0].text"),
+    ]
+    assert all(p.file == str(path) for p in corpus.skipped)
+    assert sum("bad answer span" in r.message for r in caplog.records) == 2
+    # skipped questions do not count toward the limit; the default policy still stops at the first
+    assert read_stage1_corpus(path, 2, bad_spans="skip").examples == EXPECTED[:2]
+    with pytest.raises(InputError, match="case bad1"):
+        load_stage1_corpus(path)
+
+
+def test_bad_span_policy_and_structure_errors_stay_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="bad_spans must be one of error, skip"):
+        read_stage1_corpus("synthetic", bad_spans="ignore")
+    path = _write_json(tmp_path / "rows.json", [{**ROWS[0], "answers": None}])
+    with pytest.raises(InputError, match="field answers: missing field"):
+        read_stage1_corpus(path, bad_spans="skip")
 
 
 def test_every_answer_is_checked_not_only_the_first(tmp_path: Path) -> None:

@@ -84,6 +84,8 @@ class StageSection:
     data: str | None = None  # stage 1: corpus file/folder or "synthetic"; stage 2: unused (TrainOptions data/split)
     data_env: str | None = None  # stage 1: environment variable holding the corpus path when ``data`` is null
     limit: int | None = None  # stage 1: number of samples (first N of the corpus)
+    # stage 1: a bad answer span stops training ("error") or its question is left out and reported ("skip")
+    bad_spans: Literal["error", "skip"] = "error"
     init_adapter: str | None = None  # stage 2: adapter to continue from (default: OUT/stage1/adapter)
     max_steps: int = -1  # > 0 overrides ``epochs``
     epochs: float = 1.0

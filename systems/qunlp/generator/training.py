@@ -26,7 +26,8 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from harness.data import Subtask, inputs_for, load_dataset
-from harness.data.emrqa import load_stage1_corpus
+from harness.data.emrqa import BadSpanError, read_stage1_corpus
+from harness.errors import Problem
 from harness.systems import TrainOptions
 from systems.qunlp.generator.basemodel import BaseModelRef, GeneratorSetupError, prepare_base_model
 from systems.qunlp.generator.cards import CARD_KIND, card_sha256, library_versions, read_card, write_card
@@ -46,12 +47,14 @@ from systems.qunlp.generator.resolve import default_out_dir, preflight, resolve_
 logger = logging.getLogger(__name__)
 
 RUN_FILE = "run.json"
-#: Settings that do not change what a stage learns: left out of ``training_sha256`` (which resuming and skipping
-#: compare), so e.g. saving more often or moving the corpus does not invalidate checkpoints. Still in the card.
+#: Settings that do not change what a stage learns (or whose effect the data hash covers): left out of
+#: ``training_sha256`` (which resuming and skipping compare), so e.g. saving more often or moving the corpus
+#: does not invalidate checkpoints. Still in the card.
 _RUNTIME_MODEL_KEYS = frozenset({"path", "asset", "device", "num_threads"})
 _BOOKKEEPING_STAGE_KEYS = frozenset(
-    {"data", "data_env", "init_adapter", "logging_steps", "save_steps", "save_total_limit"}
+    {"data", "data_env", "init_adapter", "logging_steps", "save_steps", "save_total_limit", "bad_spans"}
 )
+_SKIPPED_LISTED = 20  # bad answer spans listed in the adapter card (all are logged)
 
 
 @dataclass
@@ -157,12 +160,23 @@ def train_stages(
 
 
 def stage1_data(config: GeneratorConfig, path: str) -> StageData:
-    examples = load_stage1_corpus(path, limit=config.stage1.limit)
+    try:
+        corpus = read_stage1_corpus(path, config.stage1.limit, bad_spans=config.stage1.bad_spans)
+    except BadSpanError as exc:
+        hint = "--set stage1.bad_spans=skip leaves such questions out (each one logged and counted in the card)"
+        raise BadSpanError([*exc.problems, Problem(hint)]) from None
+    examples = corpus.examples
     if not examples:
         raise GeneratorSetupError(f"stage 1 corpus {path} holds no examples")
     samples = [stage1_sample(e, config.prompt) for e in examples]
     unanswerable = sum(1 for e in examples if not e.answerable)
-    return StageData(samples, {"corpus": path, "limit": config.stage1.limit, "unanswerable": unanswerable})
+    source = {"corpus": path, "limit": config.stage1.limit, "unanswerable": unanswerable}
+    if corpus.skipped:
+        source["skipped_bad_spans"] = {
+            "count": len(corpus.skipped),
+            "first": [p.to_json() for p in corpus.skipped[:_SKIPPED_LISTED]],
+        }
+    return StageData(samples, source)
 
 
 def stage2_data(config: GeneratorConfig, data: str, split_name: str) -> StageData:

@@ -309,3 +309,22 @@ def test_interrupted_stage_resumes_from_its_checkpoint(trained: Trained, tmp_pat
     assert result.card["training"]["resumed_from"] == "checkpoint-1"
     assert result.card["training"]["global_step"] == 2
     assert [e["step"] for e in result.card["training"]["loss_history"]] == [1, 2]
+
+
+def test_stage1_bad_spans_stop_with_a_hint_or_are_skipped_and_counted(tmp_path: Path) -> None:
+    from harness.data.emrqa import BadSpanError
+
+    note = "Metoprolol 25 mg twice daily."
+    good = {"id": "ok", "context": note, "question": "Dose?", "answers": {"text": ["25 mg"], "answer_start": [11]}}
+    bad = {**good, "id": "shifted", "answers": {"text": ["25 mg"], "answer_start": [2]}}
+    corpus = tmp_path / "emrqa.json"
+    corpus.write_text(json.dumps([bad, good]), encoding="utf-8")
+    with pytest.raises(BadSpanError) as err:
+        stage1_data(load_config({}), str(corpus))
+    assert "case shifted" in str(err.value) and "stage1.bad_spans=skip" in str(err.value)
+    data = stage1_data(load_config({"stage1.bad_spans": "skip"}), str(corpus))
+    assert [s.id for s in data.samples] == ["ok"]
+    assert data.source["skipped_bad_spans"]["count"] == 1
+    assert data.source["skipped_bad_spans"]["first"][0]["case_id"] == "shifted"
+    with pytest.raises(HarnessError, match=r"stage1\.bad_spans"):
+        load_config({"stage1.bad_spans": "ignore"})
