@@ -5,6 +5,8 @@
 - :mod:`metrics.bertscore`, :mod:`metrics.alignscore`, :mod:`metrics.medcon`: the neural metrics
   (imported lazily; they need the model stack and local assets).
 - :mod:`metrics.evidence`: evidence precision / recall / F1 with every empty-set convention.
+- :mod:`metrics.meteor`: METEOR (the FHIR track's answer metric); :mod:`metrics.sentences`: the shared Punkt
+  sentence splitter; :mod:`metrics.ranking`: average precision, ROC AUC and F1-tuned thresholds of a scorer.
 - :mod:`metrics.subtasks`: the official formulas per year and subtask, as data.
 - :mod:`metrics.scoring`: :func:`score_submission` → :class:`metrics.report.ScoreReport`.
 - :mod:`metrics.suite`: which metric objects to build from :class:`ScoringOptions`.
