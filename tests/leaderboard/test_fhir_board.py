@@ -76,8 +76,9 @@ def test_reproduce_refuses_fhir_figures(tmp_path: Path) -> None:
         load_figures(path)
 
 
-def test_show_year_fhir_tables(board: Path, report_file) -> None:  # type: ignore[no-untyped-def]
+def test_show_year_fhir_tables(board: Path, report_file, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Titles, columns and ranks of both FHIR tables; a 2026 entry beside them stays out of ``--year fhir``."""
+    monkeypatch.setenv("COLUMNS", "200")  # one column group per table (pytest-xdist workers report 80 columns)
     _ok(leaderboard_group, "add", "--db", str(board), str(report_file("st3.json", system="archehr-st3")))
     tables = json.loads(_ok(leaderboard_group, "show", "--db", str(board), "--year", "fhir", "--json").stdout)["tables"]
     assert [(t["year"], t["subtask"], t["title"]) for t in tables] == [("fhir", 1, TITLES[0]), ("fhir", 2, TITLES[1])]
