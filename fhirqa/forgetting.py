@@ -78,7 +78,7 @@ def run_forgetting(options: ForgettingOptions) -> dict[str, Any]:
     adapters["sequential"] = fit("answer", out / "sequential", adapters["relevance"])
     adapters["answer"] = fit("answer", out)
     trained_at = time.perf_counter()
-    evaluator = _Evaluator(config, base.path, adapters, evaluation, tuning)
+    evaluator = _Evaluator(config, base.path, adapters, evaluation, tuning, options.show_progress)
     task1 = {name: evaluator.relevance(name) for name in (BASE, "relevance", "sequential")}
     task2 = {name: evaluator.answers(name, options.wordnet) for name in (BASE, "answer", "sequential")}
     f1 = {name: r["scores"]["strict_micro_f1"] for name, r in task1.items()}
@@ -113,13 +113,20 @@ class _Evaluator:
     """One base model carrying every adapter; evaluates one adapter at a time."""
 
     def __init__(
-        self, config: Any, model_dir: Path, adapters: Mapping[str, Path], split: Split, tuning: Split | None
+        self,
+        config: Any,
+        model_dir: Path,
+        adapters: Mapping[str, Path],
+        split: Split,
+        tuning: Split | None,
+        show_progress: bool = True,
     ) -> None:
         from systems.qunlp.generator.modeling import attach_adapter, load_base_model, load_tokenizer
 
         self.config = config
         self.split = split
         self.tuning = tuning
+        self.show_progress = show_progress
         self.tokenizer = load_tokenizer(model_dir)
         gen = config.generator_config()
         names = list(adapters)
@@ -143,13 +150,29 @@ class _Evaluator:
         self.model.set_adapter(self.names[name])
         return nullcontext()
 
-    def _probabilities(self, name: str, views: Sequence[Any]) -> list[list[float]]:
+    def _probabilities(self, name: str, split: Split, views: Sequence[Any]) -> list[list[float]]:
+        from tqdm import tqdm
+
         from systems.classify_generate.relevance import yes_probabilities
         from systems.classify_generate.system import relevance_prompts
 
-        groups = [relevance_prompts(self.tokenizer, v) for v in views]
-        with self._adapter(name):
-            return yes_probabilities(self.model, self.tokenizer, groups, batch_size=self.config.relevance.batch_size)
+        out: list[list[float]] = []
+        with (
+            self._adapter(name),
+            tqdm(
+                total=len(views),
+                desc=f"task 1 · {name} · {split.name}",
+                unit="question",
+                disable=not self.show_progress,
+            ) as bar,
+        ):
+            for view in views:  # one question at a time, for the progress bar (its prompts are one group anyway)
+                groups = [relevance_prompts(self.tokenizer, view)]
+                out += yes_probabilities(
+                    self.model, self.tokenizer, groups, batch_size=self.config.relevance.batch_size
+                )
+                bar.update()
+        return out
 
     def _score(self, probabilities: Sequence[Sequence[float]], threshold: float) -> dict[str, Any]:
         from systems.classify_generate.relevance import select
@@ -170,7 +193,7 @@ class _Evaluator:
         """Task-1 scores of one model: at the config threshold, at its tuned threshold, and threshold-free."""
         from metrics.ranking import average_precision, best_threshold, roc_auc
 
-        probabilities = self._probabilities(name, self.views)
+        probabilities = self._probabilities(name, self.split, self.views)
         report = self._score(probabilities, self.config.relevance.threshold)
         labels, scores = _pairs(self.split, self.views, probabilities)
         report["ranking"] = {
@@ -181,7 +204,7 @@ class _Evaluator:
         }
         if self.tuning is not None:
             views = self._views(self.tuning)
-            choice = best_threshold(*_pairs(self.tuning, views, self._probabilities(name, views)))
+            choice = best_threshold(*_pairs(self.tuning, views, self._probabilities(name, self.tuning, views)))
             if choice is not None:
                 tuned = self._score(probabilities, choice.threshold)["scores"]
                 report["ranking"] |= {

@@ -273,7 +273,7 @@ def run_stage(
     )
     trainer.remove_callback(ProgressCallback)
     trainer.remove_callback(PrinterCallback)  # both write logs to stdout, which carries the CLI's JSON
-    trainer.add_callback(StderrProgress(f"qunlp stage {stage}", show_progress))
+    trainer.add_callback(StderrProgress(f"{card_kind.removesuffix('-adapter')} stage {stage}", show_progress))
     resume = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     if resume:
         logger.info("stage %s: resuming from %s", stage, resume)
