@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import atomic_write_text
+from harness.errors import HarnessError
 
 CARD_FILE = "adapter_card.json"
 CARD_SCHEMA_VERSION = 1
 CARD_KIND = "qunlp-generator-adapter"
 _LIBRARIES = ("torch", "transformers", "peft", "bitsandbytes", "accelerate", "archehr-harness")
+
+
+class AdapterCardError(HarnessError, ValueError):
+    """An adapter folder holds the card of another system's adapter (or no valid card)."""
 
 
 def library_versions() -> dict[str, str | None]:
@@ -49,7 +54,10 @@ def read_card(adapter_dir: Path, kind: str = CARD_KIND) -> dict[str, Any] | None
     card = json.loads(path.read_text(encoding="utf-8"))
     found = card.get("kind") if isinstance(card, dict) else None
     if found != kind:
-        raise ValueError(f"{path} is the card of a {found or 'unknown'} adapter, not of a {kind} adapter")
+        raise AdapterCardError(
+            f"{path} is the card of a {found or 'unknown'} adapter, not of a {kind} adapter: point to this "
+            "system's training output, or delete the folder and train again"
+        )
     return card
 
 
