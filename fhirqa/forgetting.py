@@ -12,8 +12,9 @@ config's threshold and at a threshold tuned on the tuning split (``dev``; each m
 threshold-free average precision and ROC AUC of P(yes) over all (question, resource) pairs
 (:mod:`metrics.ranking`) — so a model that ranks well but sits on the wrong side of a fixed threshold is
 still seen. Task 2: METEOR of the answers each adapter writes from the gold relevant resources (task 2
-measured apart from task 1's errors). One base model carries all adapters (peft named adapters, switched
-per evaluation).
+measured apart from task 1's errors). The differences the experiment is about (task-1 F1 before - after,
+task-2 METEOR separate - sequential) come with paired bootstrap confidence intervals over the questions.
+One base model carries all adapters (peft named adapters, switched per evaluation).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def run_forgetting(options: ForgettingOptions) -> dict[str, Any]:
         "task1_forgetting_average_precision": _difference(ranking, "average_precision"),
         "task1": task1,
         "task2_meteor_gold_items": {name: r["scores"]["meteor"] for name, r in task2.items()},
+        "paired_tests": evaluator.paired_tests(),
         "task2": task2,
         "meteor_signature": next(iter(task2.values()))["signatures"]["meteor"],
         "seconds": {"training": round(trained_at - started, 1), "total": round(time.perf_counter() - started, 1)},
@@ -127,6 +129,7 @@ class _Evaluator:
         self.split = split
         self.tuning = tuning
         self.show_progress = show_progress
+        self.reports: dict[tuple[str, str], Any] = {}  # (measure, model) → ScoreReport, for the paired tests
         self.tokenizer = load_tokenizer(model_dir)
         gen = config.generator_config()
         names = list(adapters)
@@ -174,7 +177,7 @@ class _Evaluator:
                 bar.update()
         return out
 
-    def _score(self, probabilities: Sequence[Sequence[float]], threshold: float) -> dict[str, Any]:
+    def _score(self, probabilities: Sequence[Sequence[float]], threshold: float) -> Any:
         from systems.classify_generate.relevance import select
 
         r = self.config.relevance
@@ -187,14 +190,15 @@ class _Evaluator:
             }
             for v, probs in zip(self.views, probabilities, strict=True)
         ]
-        return _summary(score_fhir(entries, self.split, FhirTask.RELEVANCE))
+        return score_fhir(entries, self.split, FhirTask.RELEVANCE)
 
     def relevance(self, name: str) -> dict[str, Any]:
         """Task-1 scores of one model: at the config threshold, at its tuned threshold, and threshold-free."""
         from metrics.ranking import average_precision, best_threshold, roc_auc
 
         probabilities = self._probabilities(name, self.split, self.views)
-        report = self._score(probabilities, self.config.relevance.threshold)
+        self.reports[("f1", name)] = scored = self._score(probabilities, self.config.relevance.threshold)
+        report = _summary(scored)
         labels, scores = _pairs(self.split, self.views, probabilities)
         report["ranking"] = {
             "pairs": len(labels),
@@ -206,14 +210,23 @@ class _Evaluator:
             views = self._views(self.tuning)
             choice = best_threshold(*_pairs(self.tuning, views, self._probabilities(name, self.tuning, views)))
             if choice is not None:
-                tuned = self._score(probabilities, choice.threshold)["scores"]
+                self.reports[("f1_tuned", name)] = tuned_report = self._score(probabilities, choice.threshold)
+                tuned = tuned_report.scores
                 report["ranking"] |= {
                     "tuned_threshold": choice.threshold,
                     "tuning_f1": round(choice.f1, 2),
-                    "micro_f1_at_tuned_threshold": tuned["strict_micro_f1"],
-                    "macro_f1_at_tuned_threshold": tuned["strict_macro_f1"],
+                    "micro_f1_at_tuned_threshold": round(tuned["strict_micro_f1"], 2),
+                    "macro_f1_at_tuned_threshold": round(tuned["strict_macro_f1"], 2),
                 }
         return report
+
+    def paired_tests(self) -> dict[str, Any]:
+        """Paired bootstrap tests of the differences the experiment is about (those whose reports exist)."""
+        return {
+            test: _paired_test(self.reports[(measure, a)], self.reports[(measure, b)], key)
+            for test, measure, key, a, b in _PAIRED
+            if (measure, a) in self.reports and (measure, b) in self.reports
+        }
 
     def answers(self, name: str, wordnet: str) -> dict[str, Any]:
         from systems.classify_generate.system import answer_prompt, postprocess
@@ -227,9 +240,31 @@ class _Evaluator:
             {"case_id": v.case_id, "prediction": postprocess(text, self.config)[0]}
             for v, text in zip(self.views, raw, strict=True)
         ]
-        report = _summary(score_fhir(entries, self.split, FhirTask.ANSWER, wordnet=wordnet))
+        self.reports[("meteor", name)] = scored = score_fhir(entries, self.split, FhirTask.ANSWER, wordnet=wordnet)
+        report = _summary(scored)
         report["examples"] = [e["prediction"] for e in entries[:3]]
         return report
+
+
+_PAIRED = (  # (name, measure, key, model A, model B): A - B over the evaluation questions
+    ("task1_f1_before_minus_after", "f1", "strict_micro_f1", "relevance", "sequential"),
+    ("task1_f1_tuned_before_minus_after", "f1_tuned", "strict_micro_f1", "relevance", "sequential"),
+    ("task2_meteor_separate_minus_sequential", "meteor", "meteor", "answer", "sequential"),
+)
+
+
+def _paired_test(a: Any, b: Any, key: str) -> dict[str, Any]:
+    """Paired bootstrap of A - B on ``key`` over the questions (:mod:`leaderboard.significance`)."""
+    from leaderboard.significance import Leaf, paired_bootstrap, statistic_for
+
+    questions = sorted(a.per_case[key])
+
+    def rows(report: Any) -> list[Any]:
+        return [report.per_case[key][q] for q in questions]
+
+    statistic = statistic_for(a.aggregations[key], a.signatures[key])
+    result = paired_bootstrap(Leaf.of(rows(a), rows(b), statistic, key)).to_json()
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}
 
 
 def _pairs(
@@ -280,4 +315,8 @@ def format_table(summary: Mapping[str, Any]) -> Sequence[str]:
         f"{'separate: task-1 adapter':<34}{task1('relevance')}{'—':>9}",
         f"{'separate: task-2 adapter':<34}{blank}{cell(meteor['answer'], 9)}",
         f"{'sequential: task 1 then task 2':<34}{task1('sequential')}{cell(meteor['sequential'], 9)}",
+        *(
+            f"{name}: {t['delta']:+.2f} (95% CI {t['ci_low']:+.2f} to {t['ci_high']:+.2f}, p {t['p_value']:.3f})"
+            for name, t in summary.get("paired_tests", {}).items()
+        ),
     ]

@@ -12,7 +12,7 @@ from harness.errors import HarnessError
 from leaderboard.formatting import id_ranges, plural, short_hash
 from leaderboard.records import Entry, MetricResult
 from leaderboard.schema import OVERALL_KEY, task_name
-from leaderboard.signatures import describe_difference, parse_signature
+from leaderboard.signatures import describe_difference
 from leaderboard.significance import (
     DEFAULT_CONFIDENCE,
     DEFAULT_RESAMPLES,
@@ -23,6 +23,7 @@ from leaderboard.significance import (
     TestResult,
     approximate_randomization,
     paired_bootstrap,
+    statistic_for,
 )
 
 METHODS = ("bootstrap", "randomization")
@@ -122,10 +123,7 @@ def _plan(a: Entry, b: Entry, key: str, case_ids: Sequence[str]) -> Plan:
         absent = set(case_ids) - set(metric.per_case)
         if absent:
             raise NotComparableError(f"{entry.label}: {key} lacks per-case values for {id_ranges(absent)}")
-    statistic = ma.aggregation
-    # 2026 subtask 2 pools "no predicted, no gold" as F1 = 1; its signature says so (micro:both-empty-1,…).
-    if statistic == "micro_f1" and parse_signature(ma.signature)[1].get("micro", "").startswith("both-empty-1"):
-        statistic = "micro_f1_empty_is_full"
+    statistic = statistic_for(ma.aggregation, ma.signature)
     return Leaf(_matrix(ma, case_ids), _matrix(mb, case_ids), statistic, key)
 
 

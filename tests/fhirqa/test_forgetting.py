@@ -43,9 +43,24 @@ def test_three_adapters_and_every_figure(experiment: dict[str, Any]) -> None:
         assert 0 <= ranking["average_precision"] <= 100 and 0 <= ranking["roc_auc"] <= 100
         assert 0 <= ranking["tuned_threshold"] <= 1 and 0 <= ranking["micro_f1_at_tuned_threshold"] <= 100
     assert set(summary["task2_meteor_gold_items"]) == {BASE, "answer", "sequential"}
+    tests = summary["paired_tests"]
+    assert set(tests) == {
+        "task1_f1_before_minus_after",
+        "task1_f1_tuned_before_minus_after",
+        "task2_meteor_separate_minus_sequential",
+    }
+    f1, meteor = summary["task1_micro_f1"], summary["task2_meteor_gold_items"]
+    before_after = tests["task1_f1_before_minus_after"]
+    assert before_after["delta"] == pytest.approx(f1["relevance"] - f1["sequential"], abs=0.011)
+    assert before_after["statistic"].endswith("micro_f1_empty_is_full")  # the subtask-2 pooling convention
+    separate = tests["task2_meteor_separate_minus_sequential"]
+    assert separate["delta"] == pytest.approx(meteor["answer"] - meteor["sequential"], abs=0.011)
+    for test in tests.values():
+        assert test["ci_low"] <= test["delta"] <= test["ci_high"] and 0 < test["p_value"] <= 1
+        assert test["n_cases"] == summary["eval_questions"] and test["method"] == "paired-bootstrap"
     assert summary["meteor_signature"].startswith("meteor") and "syn:none" in summary["meteor_signature"]
     assert summary["tune_split"] == "dev" and summary["eval_split"] == "test"
-    assert len(format_table(summary)) == 5
+    assert len(format_table(summary)) == 5 + 3 and "95% CI" in format_table(summary)[-1]
     json.dumps(summary)  # JSON-able as printed by the CLI
 
 
