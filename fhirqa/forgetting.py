@@ -140,6 +140,7 @@ class _Evaluator:
             self.names[name] = name
         self.model = model.eval()
         self.views = self._views(split)
+        self.tuning_views = self._views(tuning) if tuning is not None else []
 
     def _views(self, split: Split) -> list[Any]:
         from systems.classify_generate.data import view
@@ -207,7 +208,7 @@ class _Evaluator:
             "roc_auc": _round(roc_auc(labels, scores)),
         }
         if self.tuning is not None:
-            views = self._views(self.tuning)
+            views = self.tuning_views
             choice = best_threshold(*_pairs(self.tuning, views, self._probabilities(name, self.tuning, views)))
             if choice is not None:
                 self.reports[("f1_tuned", name)] = tuned_report = self._score(probabilities, choice.threshold)
