@@ -61,8 +61,7 @@ def score_fhir(
     else:
         report = _answer(scorer, entries, file, MeteorMetric(wordnet))
     signatures = {**report.signatures, "track": track_signature(task)}
-    # The track has no neural metric: the lexical-only scorer is its whole metric set, not a reduced one.
-    return dataclasses.replace(report, year=TRACK, subtask=int(task), signatures=signatures, lexical_only=False)
+    return dataclasses.replace(report, year=TRACK, subtask=int(task), signatures=signatures)
 
 
 def _relevance(report: ScoreReport) -> ScoreReport:

@@ -298,7 +298,8 @@ class SubmissionScorer:
             missing=missing,
             partial_scores=result.partial,
             unavailable=unavailable,
-            lexical_only=self.options.lexical_only,
+            # only when a neural family of this formula was skipped (evidence-only subtasks have none)
+            lexical_only=self.options.lexical_only and bool(unavailable),
             comparable=not not_comparable,
             not_comparable=tuple(not_comparable),
             validated=validated,

@@ -73,6 +73,13 @@ def test_lexical_only_is_partial_and_says_so(split):
     assert report.comparable  # every number it does report is the official one
 
 
+def test_lexical_only_is_not_claimed_where_no_neural_metric_was_skipped(split):
+    keys = split.keys
+    perfect = [{"case_id": c.case_id, "prediction": keys[c.case_id].ids_with("essential")} for c in split.cases]
+    report = score_submission(perfect, split, subtask=2, year="2026", options=LEXICAL)
+    assert not report.lexical_only and not report.partial and report.unavailable == {}
+
+
 def test_truncation_to_75_words(split):
     entries = answers(split)
     long = " ".join(f"word{i}" for i in range(90))
