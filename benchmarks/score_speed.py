@@ -42,13 +42,16 @@ from sacrebleu.metrics.bleu import BLEU
 
 from harness.data import load_dataset
 from harness.data.model import Split
+from harness.tasks import get_task
 from metrics.lexical import ROUGE_TYPES, BleuMetric, RougeMetric, tokenize_13a
 from metrics.sari import SariMetric, reference_sari
 from metrics.scoring import ScoringOptions, SubmissionScorer
-from metrics.subtasks import truncate_words
 
 TARGET_SECONDS = 2.0
 TARGET_SPEEDUP = 10.0
+
+
+TASK = get_task("2026/3")
 
 
 def resampled_split(n: int, seed: int) -> Split:
@@ -157,7 +160,7 @@ def main() -> None:
     options = ScoringOptions(lexical_only=True)
 
     def end_to_end() -> tuple[SubmissionScorer, Any]:
-        scorer = SubmissionScorer(split, subtask=3, year="2026", options=options)
+        scorer = SubmissionScorer(split, TASK, options=options)
         return scorer, scorer.score(entries)
 
     (scorer, report), ours = best_of(args.repeat, end_to_end, tokenize_13a.cache_clear)
@@ -167,7 +170,7 @@ def main() -> None:
     ids = list(report.case_ids)
     gold = {c.case_id: c for c in split.cases}
     keys = split.keys or {}
-    predictions = [truncate_words(e["prediction"], 75)[0] for e in entries]
+    predictions = [TASK.truncate(e["prediction"])[0] for e in entries]
     references = [keys[c].clinician_answer_without_citations.strip() for c in ids]
     sources = [gold[c].patient_narrative or "" for c in ids]
     metric_times = ours_per_metric(references, predictions, sources, args.repeat)

@@ -17,6 +17,7 @@ import yaml
 
 from harness.data.model import parse_id_ranges
 from harness.errors import HarnessError, InputError
+from harness.tasks import Task, UnknownTaskError, editions, get_task, task_ids
 
 EXIT_OK = 0
 EXIT_FAILED_CHECK = 1
@@ -48,30 +49,52 @@ def report_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def require_subtask(subtask: int | None, year: str) -> int | None:
-    """The 2026 rules need a subtask; the 2025 task has none."""
-    if year == "2026" and subtask is None:
-        raise click.UsageError("--subtask is required with --year 2026")
-    return subtask
+def resolve_task(task_id: str | None, year: str | None, subtask: int | None, *, required: bool = True) -> Task | None:
+    """The task named by ``--task``, or by its aliases ``--year``/``--subtask`` (``None``: not named and not
+    ``required``). A usage error when they disagree or name no task."""
+    if task_id is not None:
+        task = _get_task(task_id)
+        if (year is not None and year != task.edition) or (subtask is not None and subtask != task.number):
+            raise click.UsageError(f"--task {task.id} disagrees with --year/--subtask; give --task alone")
+        return task
+    year = year or "2026"
+    if year == "2025":
+        if subtask is not None:
+            raise click.UsageError("--subtask is not used with --year 2025 (the 2025 task has no subtasks)")
+        return _get_task("2025")
+    if subtask is None:
+        if required:
+            raise click.UsageError(f"name the task: --task {year}/N (or --year {year} --subtask N)")
+        return None
+    return _get_task(f"{year}/{subtask}")
 
 
-def subtask_option(func: F) -> F:
-    return click.option(
-        "--subtask",
-        type=click.IntRange(1, 4),
-        default=None,
-        help="ArchEHR-QA 2026 subtask (1-4); required with --year 2026.",
-    )(func)
+def _get_task(task_id: str) -> Task:
+    try:
+        return get_task(task_id)
+    except UnknownTaskError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
-def year_option(func: F) -> F:
-    return click.option(
-        "--year",
-        type=click.Choice(["2025", "2026"]),
-        default="2026",
-        show_default=True,
-        help="Format and scoring rules.",
-    )(func)
+def task_options(*, required: bool = True) -> Callable[[F], F]:
+    """``--task ID`` (e.g. ``2026/3``, ``2025``) with its aliases ``--year``/``--subtask``; the command gets
+    ``task`` (a :class:`~harness.tasks.Task`, or ``None`` when not named and not ``required``)."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, task_id: str | None, year: str | None, subtask: int | None, **kwargs: Any) -> Any:
+            return func(*args, task=resolve_task(task_id, year, subtask, required=required), **kwargs)
+
+        options = (
+            click.option("--task", "task_id", default=None, help=f"Task id: {', '.join(task_ids())}."),
+            click.option(
+                "--year", type=click.Choice(editions()), default=None, help="Alias: the task's edition (default 2026)."
+            ),
+            click.option("--subtask", type=click.IntRange(1), default=None, help="Alias: the task's number."),
+        )
+        return _chain(*options)(wrapper)  # type: ignore[return-value]
+
+    return decorate
 
 
 def data_options(func: F) -> F:

@@ -57,6 +57,7 @@ def run_system(
     return {
         "system": name,
         "fingerprint": system.card.fingerprint,
+        "system_card": system.card.to_json(),
         "split": split.name,
         "subtask": int(subtask),
         "cases": len(entries),

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.signature import Signature
 from leaderboard.formatting import id_ranges, plural, short_hash
 from leaderboard.records import Entry, MetricResult
 from leaderboard.schema import OVERALL_KEY, columns_for, table_title
-from leaderboard.signatures import describe_difference, parse_signature
+from leaderboard.signatures import describe_difference
 
 #: Markers of the signature variants of one metric inside a table.
 VARIANT_MARKS = "①②③④⑤⑥⑦⑧⑨⑩"
@@ -252,7 +253,7 @@ def _columns(year: str, subtask: int | None, members: list[Entry]) -> list[Colum
 
 def _caveat(signature: str, stand_in: bool) -> str | None:
     """Why a number is not comparable with official ones, from its signature's marks or the report's flag."""
-    parts = set(parse_signature(signature)[1])
+    parts = set(Signature.parse(signature).as_dict())
     if "standin" in parts:
         return "stand-in"
     if "approximate" in parts:

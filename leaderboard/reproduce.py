@@ -17,12 +17,13 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.data import SYNTHETIC, Split, Subtask, gold_problems, inputs_for, load_dataset, parse_id_ranges
+from harness.data import SYNTHETIC, Split, Subtask, inputs_for, load_dataset, parse_id_ranges
 from harness.errors import HarnessError, InputError
+from harness.signature import Signature
+from harness.tasks import task_for
 from leaderboard.formatting import id_ranges, plural
 from leaderboard.records import MetricResult
 from leaderboard.schema import task_name
-from leaderboard.signatures import parse_signature
 from submissions.formats import YEARS
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ class SignatureRequirement:
     forbid: tuple[str, ...] = ()  # parts that must not appear (e.g. "standin")
 
     def problems(self, signature: str) -> list[str]:
-        name, fields = parse_signature(signature)
+        parsed = Signature.parse(signature)
+        name, fields = parsed.name, parsed.as_dict()
         out = [f"metric is {name!r}, not {self.name!r}"] if self.name and name != self.name else []
         out += [
             f"{key} is {fields.get(key) or 'unset'}, needs {value}"
@@ -244,7 +246,7 @@ def default_runner(request: RunRequest) -> Mapping[str, MetricResult]:
         request.system, request.split, cases, subtask, request.work_dir, config=request.config, show_progress=True
     )
     report = score_submission(
-        read_submission(Path(summary["submission"])), request.split, subtask=request.subtask, year=request.year
+        read_submission(Path(summary["submission"])), request.split, task_for(request.year, request.subtask)
     )
     report_path = report.write(request.work_dir / "score.json")
     logger.info("score report: %s", report_path)
@@ -301,7 +303,7 @@ def _preflight(
             None,
         )
     chosen = split.select(figure.case_ids)
-    problems = gold_problems(chosen, Subtask(figure.subtask))
+    problems = task_for(figure.year, figure.subtask).gold_problems(chosen)
     if problems:
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         return f"cannot score: {problems[0]}{more}: supply the split's answer key (archehr-qa_key.json)", None

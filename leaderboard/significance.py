@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from harness import __version__
-from leaderboard.signatures import parse_signature
+from harness.signature import Signature
 
 DEFAULT_RESAMPLES = 10_000
 DEFAULT_SEED = 12345
@@ -54,7 +54,7 @@ STATISTICS: dict[str, Statistic] = {
 def statistic_for(aggregation: str, signature: str) -> str:
     """The :data:`STATISTICS` name of a metric aggregated as ``aggregation`` whose signature is ``signature``:
     2026 subtask 2 pools "no predicted, no gold" as F1 = 1, and its signature says so (``micro:both-empty-1``)."""
-    if aggregation == "micro_f1" and parse_signature(signature)[1].get("micro", "").startswith("both-empty-1"):
+    if aggregation == "micro_f1" and (Signature.parse(signature).get("micro") or "").startswith("both-empty-1"):
         return "micro_f1_empty_is_full"
     return aggregation
 

@@ -1,13 +1,14 @@
 """Metrics and scorers of the ArchEHR-QA shared task, reproducing the official scorers.
 
-- :mod:`metrics.base`: the metric protocol, :class:`MetricUnavailable`, :class:`MetricValue`.
+- :mod:`metrics.base`: the metric protocol, :class:`MetricUnavailable`, the :class:`SingleOutput` mixin.
+- :mod:`metrics.registry`: one :class:`~metrics.registry.MetricSpec` per metric family (outputs, scale, assets).
 - :mod:`metrics.lexical`: BLEU and ROUGE (official settings, batched); :mod:`metrics.sari`: SARI.
 - :mod:`metrics.bertscore`, :mod:`metrics.alignscore`, :mod:`metrics.medcon`: the neural metrics
   (imported lazily; they need the model stack and local assets).
 - :mod:`metrics.evidence`: evidence precision / recall / F1 with every empty-set convention.
 - :mod:`metrics.meteor`: METEOR (the FHIR track's answer metric); :mod:`metrics.sentences`: the shared Punkt
   sentence splitter; :mod:`metrics.ranking`: average precision, ROC AUC and F1-tuned thresholds of a scorer.
-- :mod:`metrics.subtasks`: the official formulas per year and subtask, as data.
+- :mod:`metrics.combine`: combined keys (the official formulas of :mod:`harness.tasks`).
 - :mod:`metrics.scoring`: :func:`score_submission` → :class:`metrics.report.ScoreReport`.
 - :mod:`metrics.suite`: which metric objects to build from :class:`ScoringOptions`.
 - :mod:`metrics.cli`: the ``archehr score`` command.
@@ -17,6 +18,6 @@ Importing this package imports no torch and no model.
 
 from __future__ import annotations
 
-from metrics.base import Metric, MetricUnavailable, MetricValue
+from metrics.base import Metric, MetricUnavailable, SingleOutput
 
-__all__ = ["Metric", "MetricUnavailable", "MetricValue"]
+__all__ = ["Metric", "MetricUnavailable", "SingleOutput"]

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
+from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable, SingleOutput
 from metrics.sentences import PUNKT_FIX
 from metrics.sentences import split_sentences as punkt_sentences
 
@@ -145,11 +145,11 @@ class PreparedAlignScore:
     chunks: tuple[tuple[str, ...], ...]
 
 
-class AlignScoreMetric:
+class AlignScoreMetric(SingleOutput):
     """AlignScore nli_sp × 100 per case: context = reference, claim = prediction."""
 
     name = "alignscore"
-    higher_is_better = True
+    output_key = "alignscore"
 
     def __init__(
         self,

@@ -8,9 +8,8 @@ fix; scorers record it as ``unavailable`` and mark the overall score ``partial``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 HARNESS_METRICS_VERSION = "0.1"
 
@@ -27,10 +26,13 @@ class MetricUnavailable(Exception):
 
 @runtime_checkable
 class Metric(Protocol):
-    """A text metric scored per case. ``score`` returns one value per prediction, in percent (0-100)."""
+    """A text metric scored per case: per-case values in percent (0-100) for each of its family's outputs.
+
+    Output keys, display names and higher-is-better live in the family's
+    :class:`~metrics.registry.MetricSpec`, not on the metric object.
+    """
 
     name: str
-    higher_is_better: bool
 
     def signature(self) -> str:
         """E.g. ``bertscore|model:distilbert-base-uncased|layer:4|rescale:yes|bert_score:0.3.13|harness:0.1``."""
@@ -40,30 +42,22 @@ class Metric(Protocol):
         """Reference-side work, done once per key (tokenisation, concept extraction …)."""
         ...
 
-    def score(self, prepared: Any, predictions: Sequence[str], sources: Sequence[str] | None = None) -> list[float]:
-        """Per-case scores in percent, batched across cases (one model load, batched forward passes)."""
+    def score_outputs(
+        self, prepared: Any, predictions: Sequence[str], sources: Sequence[str] | None = None
+    ) -> Mapping[str, list[float]]:
+        """Per-case scores in percent for every output key, batched across cases."""
         ...
 
 
-@dataclass(frozen=True)
-class MetricValue:
-    """A metric's outcome in a report: per-case values and their mean, or why it is unavailable."""
+class SingleOutput:
+    """Mixin for a metric with one output key (``output_key``): ``score_outputs`` from ``score``."""
 
-    name: str
-    signature: str
-    status: Literal["ok", "unavailable"]
-    mean: float | None = None
-    per_case: dict[str, float] | None = None
-    reason: str | None = None
-    fix: str | None = None
+    output_key: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "signature": self.signature,
-            "status": self.status,
-            "mean": self.mean,
-            "per_case": self.per_case,
-            "reason": self.reason,
-            "fix": self.fix,
-        }
+    def score(self, prepared: Any, predictions: Sequence[str], sources: Sequence[str] | None = None) -> list[float]:
+        raise NotImplementedError
+
+    def score_outputs(
+        self, prepared: Any, predictions: Sequence[str], sources: Sequence[str] | None = None
+    ) -> dict[str, list[float]]:
+        return {self.output_key: self.score(prepared, predictions, sources)}

@@ -29,7 +29,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
+from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable, SingleOutput
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +63,10 @@ def shipped_baseline_path(model: str = OFFICIAL_MODEL) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "rescale_baseline" / "en" / f"{model}.tsv"
 
 
-class BertScoreMetric:
+class BertScoreMetric(SingleOutput):
     """BERTScore F1 × 100 per case (official settings, or the explicit MiniLM stand-in)."""
 
-    higher_is_better = True
+    output_key = "bertscore"
 
     def __init__(
         self,

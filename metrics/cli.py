@@ -16,13 +16,12 @@ from harness.cli_support import (
     data_options,
     print_json,
     report_errors,
-    require_subtask,
-    subtask_option,
-    year_option,
+    task_options,
 )
 from harness.data.loader import load_dataset
 from harness.data.model import Split
 from harness.errors import InputError
+from harness.tasks import Task
 
 
 def _load_split(data: str, split: str) -> Split:
@@ -41,8 +40,7 @@ def _read(path: Path) -> object:
 @click.command("score")
 @click.argument("submission", type=click.Path(dir_okay=False, path_type=Path))
 @data_options
-@subtask_option
-@year_option
+@task_options()
 @case_ids_option("Score")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here (atomic).")
 @click.option("--lexical-only", is_flag=True, help="Skip BERTScore, AlignScore and MEDCON (overall becomes partial).")
@@ -60,8 +58,7 @@ def score_command(
     submission: Path,
     data: str,
     split: str,
-    subtask: int | None,
-    year: str,
+    task: Task,
     case_ids: list[str] | None,
     out: Path | None,
     lexical_only: bool,
@@ -76,9 +73,6 @@ def score_command(
     """Score SUBMISSION (submission.json or a zip holding it) against --data/--split."""
     from metrics.scoring import ScoringOptions, score_submission
 
-    if year == "2025" and subtask is not None:
-        raise click.UsageError("--subtask is not used with --year 2025 (the 2025 task has no subtasks)")
-    require_subtask(subtask, year)
     try:
         options = ScoringOptions(
             lexical_only=lexical_only,
@@ -96,8 +90,7 @@ def score_command(
     report = score_submission(
         entries,
         _load_split(data, split),
-        subtask=subtask,
-        year=year,
+        task,
         case_ids=case_ids,
         options=options,
         file=str(submission),

@@ -35,12 +35,13 @@ from itertools import chain, pairwise
 from rouge_score import scoring
 from sacrebleu.metrics.bleu import BLEU
 
-from metrics.base import HARNESS_METRICS_VERSION
+from metrics.base import HARNESS_METRICS_VERSION, SingleOutput
+from metrics.registry import get_metric_spec
 
 logger = logging.getLogger(__name__)
 
 BLEU_MAX_ORDER = 4
-ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+ROUGE_TYPES: tuple[str, ...] = get_metric_spec("rouge").output_keys
 
 
 # --------------------------------------------------------------------------- tokenizers
@@ -114,11 +115,11 @@ class PreparedBleu:
     lengths: tuple[int, ...]
 
 
-class BleuMetric:
+class BleuMetric(SingleOutput):
     """Sentence-level BLEU per case with the official sacrebleu settings (no smoothing, no effective order)."""
 
     name = "bleu"
-    higher_is_better = True
+    output_key = "bleu"
 
     def signature(self) -> str:
         return (
@@ -270,8 +271,6 @@ class RougeMetric:
     """ROUGE-1/2/L/Lsum F-measures per case; ``score`` gives ROUGE-Lsum, ``score_outputs`` all four."""
 
     name = "rouge"
-    higher_is_better = True
-    outputs = ROUGE_TYPES
     primary = "rougeLsum"
 
     def signature(self) -> str:

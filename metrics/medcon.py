@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import atomic_write_text
-from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
+from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable, SingleOutput
 
 logger = logging.getLogger(__name__)
 
@@ -320,10 +320,10 @@ class PreparedMedcon:
     references: tuple[Concepts, ...]
 
 
-class _QuickUmlsMetric:
+class _QuickUmlsMetric(SingleOutput):
     """Shared matcher and scoring; subclasses say where the index comes from and how to sign it."""
 
-    higher_is_better = True
+    output_key = "medcon"
     name = "medcon"
 
     def __init__(self, *, spacy_model: str = "auto") -> None:

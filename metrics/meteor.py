@@ -30,7 +30,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
+from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable, SingleOutput
 from metrics.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
@@ -113,10 +113,10 @@ class PreparedMeteor:
     references: tuple[tuple[str, ...], ...]
 
 
-class MeteorMetric:
+class MeteorMetric(SingleOutput):
     """Per-case METEOR in percent. ``wordnet``: ``"auto"`` (use it when found), ``"none"``, or a folder."""
 
-    higher_is_better = True
+    output_key = "meteor"
 
     def __init__(self, wordnet: str | Path = "auto") -> None:
         if str(wordnet) == "none":

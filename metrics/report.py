@@ -1,7 +1,10 @@
 """The score report: one JSON document per scored submission (``archehr score --out REPORT.json``).
 
-Layout (schema version 1): identity (``schema_version``, ``harness_version``, ``year``, ``subtask``,
-``split``, ``case_ids`` in scoring order, ``key_hash``); ``scores`` (the official output keys in percent,
+Layout (schema version 2): identity (``schema_version``, ``harness_version``, ``task`` — a task id of
+:mod:`harness.tasks` — with its ``year`` and ``subtask`` fields, ``split``, ``case_ids`` in scoring order,
+``key_hash``); ``system`` (the system card, when the scorer knew it); ``families`` (output key → metric
+family of :mod:`metrics.registry`); ``components`` (combined key → the keys it averages);
+``scores`` (the official output keys in percent,
 ``null`` when a component is unavailable); ``overall_key``; ``partial`` with ``missing`` (component names),
 ``partial_scores`` (combined keys averaged over the available components only) and ``unavailable``
 (reason and fix per metric family); ``signatures`` (per output key, plus ``scorer``); ``aggregations``
@@ -9,6 +12,9 @@ Layout (schema version 1): identity (``schema_version``, ``harness_version``, ``
 gold]``; ``micro``: pooled, no per-case rows; ``combined``: from other keys); ``per_case``; flags
 ``lexical_only``, ``comparable`` (with ``not_comparable``: components run on stand-ins) and
 ``validated``; ``truncated`` case ids and ``warnings``.
+
+Version 1 reports (no ``task``, ``system``, ``families``, ``components``) still load: :meth:`ScoreReport.from_json`
+fills those fields from the task registry.
 
 Reports are deterministic (no timestamp): the same submission, key and options give the same bytes.
 NaN and infinities are refused on construction; JSON is written with ``allow_nan=False``.
@@ -25,9 +31,12 @@ from typing import Any
 
 from harness import __version__
 from harness.atomic import atomic_write_text
-from harness.errors import InputError
+from harness.errors import HarnessError, InputError
+from harness.tasks import Task, get_task, task_for
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions :meth:`ScoreReport.from_json` reads.
+READABLE_VERSIONS = (1, 2)
 
 CaseValue = float | list[int]
 
@@ -44,8 +53,7 @@ class Unavailable:
 class ScoreReport:
     """The outcome of scoring one submission against one key (see the module docstring for the layout)."""
 
-    year: str
-    subtask: int | None
+    task: str
     split: str
     case_ids: tuple[str, ...]
     key_hash: str
@@ -64,10 +72,14 @@ class ScoreReport:
     validated: bool = True
     truncated: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    families: dict[str, str] = field(default_factory=dict)
+    components: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    system: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
     harness_version: str = __version__
 
     def __post_init__(self) -> None:
+        get_task(self.task)  # an unknown id is a bug of the producer, not a report to store
         for where, value in self._numbers():
             if not math.isfinite(value):
                 raise ValueError(f"score report: {where} is {value!r}; reports never hold NaN or infinity")
@@ -82,22 +94,40 @@ class ScoreReport:
         return out
 
     @property
+    def task_def(self) -> Task:
+        return get_task(self.task)
+
+    @property
+    def year(self) -> str:
+        return self.task_def.edition
+
+    @property
+    def subtask(self) -> int | None:
+        return self.task_def.number
+
+    @property
     def overall_score(self) -> float | None:
         """The official overall score, ``None`` when partial (see ``partial_scores`` for the partial mean)."""
         return self.scores.get(self.overall_key)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["year"], data["subtask"] = self.year, self.subtask
+        data["components"] = {k: list(v) for k, v in self.components.items()}
         order = [
             "schema_version",
             "harness_version",
+            "task",
             "year",
             "subtask",
             "split",
             "case_ids",
             "key_hash",
+            "system",
             "scores",
             "overall_key",
+            "families",
+            "components",
             "partial",
             "missing",
             "partial_scores",
@@ -127,20 +157,28 @@ class ScoreReport:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, source: str | None = None) -> ScoreReport:
-        """Read a report dict written by :meth:`to_json` (schema version 1)."""
+        """Read a report dict written by :meth:`to_json` (schema version 2, or 1 migrated)."""
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise InputError.one(
-                f"score report schema_version {version!r} is not {SCHEMA_VERSION}", file=source, field="schema_version"
+                f"score report schema_version {version!r} is not one of {READABLE_VERSIONS}",
+                file=source,
+                field="schema_version",
             )
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
         try:
+            task = _task_of(data) if version == 1 else get_task(str(data.get("task")))
+            kwargs["task"] = task.id
+            if version == 1:
+                kwargs.update(_v1_fields(task, data))
+                kwargs["schema_version"] = SCHEMA_VERSION
             for name in ("case_ids", "missing", "not_comparable", "truncated", "warnings"):
                 kwargs[name] = tuple(kwargs.get(name, ()))
+            kwargs["components"] = {k: tuple(v) for k, v in kwargs.get("components", {}).items()}
             kwargs["unavailable"] = {k: Unavailable(**v) for k, v in kwargs.get("unavailable", {}).items()}
             return cls(**kwargs)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, AttributeError, HarnessError) as exc:
             raise InputError.one(f"not a valid score report ({exc})", file=source) from None
 
     @classmethod
@@ -154,3 +192,21 @@ class ScoreReport:
         if not isinstance(data, dict):
             raise InputError.one("not a score report (expected a JSON object)", file=path)
         return cls.from_json(data, source=str(path))
+
+
+def _task_of(data: Mapping[str, Any]) -> Task:
+    year, subtask = data.get("year"), data.get("subtask")
+    if not isinstance(year, str) or not (subtask is None or isinstance(subtask, int)):
+        raise ValueError(f"year {year!r} and subtask {subtask!r} name no task")
+    return task_for(year, subtask)
+
+
+def _v1_fields(task: Task, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a version-1 report lacks, from the task registry (its keys were the task's keys then too)."""
+    from metrics.registry import family_outputs
+
+    scores = data.get("scores")
+    keys = set(scores) if isinstance(scores, Mapping) else set()
+    families = {k: f for f in task.families for k in family_outputs(task, f) if k in keys}
+    components = {c.key: c.components for c in task.combined if c.key in keys}
+    return {"families": families, "components": components, "system": None}

@@ -29,7 +29,7 @@ from itertools import pairwise
 
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
-from metrics.base import HARNESS_METRICS_VERSION
+from metrics.base import HARNESS_METRICS_VERSION, SingleOutput
 from metrics.lexical import tokenize_13a
 
 logger = logging.getLogger(__name__)
@@ -209,11 +209,11 @@ class PreparedSari:
         return found
 
 
-class SariMetric:
+class SariMetric(SingleOutput):
     """SARI with one reference per case; ``score`` needs the ``sources`` (spec §3 says which text)."""
 
     name = "sari"
-    higher_is_better = True
+    output_key = "sari"
 
     def signature(self) -> str:
         return (

@@ -1,31 +1,24 @@
-"""Build the metric objects a formula needs, from the scoring options.
+"""Build the metric objects a task needs, from the scoring options and the metric registry.
 
-Lexical metrics (BLEU, ROUGE, SARI) are built here. The neural ones come from their own modules,
-imported lazily inside the factories so that listing or lexical scoring never imports torch:
-``metrics.bertscore.BertScoreMetric``, ``metrics.alignscore.AlignScoreMetric``,
-``metrics.medcon.MedconMetric`` / ``MedconHpoMetric``. A family that cannot be built (module missing,
-import failing, assets absent: :class:`~metrics.base.MetricUnavailable`) becomes a member with
-``unavailable`` set, reason and fix included: the suite never crashes and never substitutes another
-metric silently. Stand-ins run only when asked for explicitly (``bertscore_standin``, ``medcon_hpo``)
-and are marked ``comparable=False``; ``lexical_only`` skips the neural families and says so.
+Every family comes from its :class:`~metrics.registry.MetricSpec` factory, which imports its module lazily
+(listing and evidence or lexical scoring never import torch). Exactly two things make a family
+``unavailable`` (with reason and fix) instead of an error: :class:`~metrics.base.MetricUnavailable` (an
+asset is missing) and an ``ImportError`` of a neural family's optional extra; any other exception is a bug
+and propagates. Stand-ins run only when asked for (``bertscore_standin``, ``medcon_hpo``) and are marked
+``comparable=False``; ``lexical_only`` skips the neural families and says so.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from metrics.base import Metric, MetricUnavailable
-from metrics.lexical import BleuMetric, RougeMetric
+from metrics.registry import MetricSpec, get_metric_spec
 from metrics.report import Unavailable
-from metrics.sari import SariMetric
-from metrics.subtasks import FAMILY_OUTPUTS, NEURAL_FAMILIES
 
 logger = logging.getLogger(__name__)
-
-_ML_FIX = "install the model stack: pip install -r requirements/ml.txt"
 
 
 @dataclass(frozen=True)
@@ -44,6 +37,7 @@ class ScoringOptions:
     trust_checkpoint: bool = False
     medcon_index: str | None = None
     medcon_hpo: bool = False
+    meteor_wordnet: str = "auto"
     validate: bool = True
 
     def __post_init__(self) -> None:
@@ -73,14 +67,14 @@ class ScoringOptions:
 class SuiteMember:
     """One metric family: its object, or why it is unavailable."""
 
-    family: str
+    spec: MetricSpec
     metric: Metric | None
     unavailable: Unavailable | None = None
     comparable: bool = True
 
     @property
-    def outputs(self) -> tuple[str, ...]:
-        return FAMILY_OUTPUTS[self.family]
+    def family(self) -> str:
+        return self.spec.name
 
     def signature(self) -> str:
         if self.metric is not None:
@@ -88,73 +82,25 @@ class SuiteMember:
         return f"{self.family}|unavailable"
 
 
-def _bertscore(options: ScoringOptions) -> tuple[Any, bool]:
-    from metrics.bertscore import BertScoreMetric
-
-    if options.bertscore_standin:
-        return BertScoreMetric(None, stand_in=True), False
-    return BertScoreMetric(options.bertscore_model), True
-
-
-def _alignscore(options: ScoringOptions) -> tuple[Any, bool]:
-    from metrics.alignscore import AlignScoreMetric
-
-    return (
-        AlignScoreMetric(
-            options.alignscore_ckpt, options.alignscore_base_model, trust_checkpoint=options.trust_checkpoint
-        ),
-        True,
-    )
-
-
-def _medcon(options: ScoringOptions) -> tuple[Any, bool]:
-    from metrics.medcon import MedconHpoMetric, MedconMetric
-
-    if options.medcon_hpo:
-        return MedconHpoMetric(), False
-    return MedconMetric(options.medcon_index), True
-
-
-_LEXICAL: dict[str, Callable[[], Metric]] = {"bleu": BleuMetric, "rouge": RougeMetric, "sari": SariMetric}
-_NEURAL: dict[str, Callable[[ScoringOptions], tuple[Any, bool]]] = {
-    "bertscore": _bertscore,
-    "alignscore": _alignscore,
-    "medcon": _medcon,
-}
-_SKIPPED_FIX = {
-    "bertscore": "drop --lexical-only (needs distilbert-base-uncased: --bertscore-model DIR)",
-    "alignscore": "drop --lexical-only (needs AlignScore-base.ckpt and roberta-base: --alignscore-ckpt PATH)",
-    "medcon": "drop --lexical-only (needs a QuickUMLS index over UMLS: --medcon-index DIR)",
-}
-
-
 def build_member(family: str, options: ScoringOptions) -> SuiteMember:
-    """Build one family, turning every way it can fail to exist into an ``unavailable`` member."""
-    if family in _LEXICAL:
-        return SuiteMember(family, _LEXICAL[family]())
-    if family not in _NEURAL:
-        raise ValueError(f"unknown metric family {family!r}")
-    if options.lexical_only:
-        return SuiteMember(family, None, Unavailable("skipped: --lexical-only", _SKIPPED_FIX[family]))
+    """Build one text-metric family; a missing asset or optional extra makes it ``unavailable``."""
+    spec = get_metric_spec(family)
+    if spec.factory is None:
+        raise ValueError(f"metric family {family!r} is scored by rule ({spec.evidence_rule}), not built")
+    if spec.kind == "neural" and options.lexical_only:
+        return SuiteMember(spec, None, Unavailable("skipped: --lexical-only", spec.skipped_fix))
     try:
-        metric, comparable = _NEURAL[family](options)
+        built = spec.factory(options)
     except MetricUnavailable as exc:
-        return SuiteMember(family, None, Unavailable(exc.reason, exc.fix))
+        return SuiteMember(spec, None, Unavailable(exc.reason, exc.fix))
     except ImportError as exc:
+        if spec.install is None:  # a core family must import: that is a broken install, not a missing extra
+            raise
         logger.warning("%s cannot be imported: %s", family, exc)
-        return SuiteMember(family, None, Unavailable(f"metrics.{family} cannot be imported ({exc})", _ML_FIX))
-    except Exception as exc:  # a broken optional module must not take the lexical scores down with it
-        logger.warning("%s could not be built", family, exc_info=True)
-        return SuiteMember(
-            family, None, Unavailable(f"{family} could not be built ({type(exc).__name__}: {exc})", _ML_FIX)
-        )
-    return SuiteMember(family, metric, comparable=comparable)
+        return SuiteMember(spec, None, Unavailable(f"metrics.{family} cannot be imported ({exc})", spec.install))
+    return SuiteMember(spec, built.metric, comparable=built.comparable)
 
 
 def build_suite(families: Sequence[str], options: ScoringOptions) -> dict[str, SuiteMember]:
-    """One member per family, in the given order."""
-    return {family: build_member(family, options) for family in families}
-
-
-def is_neural(family: str) -> bool:
-    return family in NEURAL_FAMILIES
+    """One member per text-metric family, in the given order (evidence families are scored by rule)."""
+    return {f: build_member(f, options) for f in families if get_metric_spec(f).factory is not None}

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from harness.data.tasks import WORD_LIMIT_2025, WORD_LIMITS
 from submissions.format2025 import (
     AnswerLint,
     ParsedAnswer,
@@ -32,8 +31,6 @@ from submissions.validate import ValidationReport, validate_submission
 __all__ = [
     "MAX_SUBMISSION_BYTES",
     "SUBMISSION_NAME",
-    "WORD_LIMITS",
-    "WORD_LIMIT_2025",
     "AnswerLint",
     "ParsedAnswer",
     "ParsedLine",

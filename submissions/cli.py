@@ -17,13 +17,12 @@ from harness.cli_support import (
     data_options,
     print_json,
     report_errors,
-    require_subtask,
-    subtask_option,
-    year_option,
+    task_options,
 )
 from harness.data.loader import load_dataset
 from harness.data.model import Split
 from harness.errors import InputError
+from harness.tasks import Task
 from submissions.io import package_zip, read_submission
 from submissions.validate import ValidationReport, validate_submission
 
@@ -35,9 +34,11 @@ def _load_split(data: str, split: str) -> Split:
         raise InputError.one(str(exc.args[0]), file=data, field="split") from None
 
 
-def _check_year(subtask: int | None, year: str) -> None:
-    if year == "2025" and subtask is not None:
-        raise click.UsageError("--subtask is not used with --year 2025 (the 2025 task has no subtasks)")
+def _format(task: Task | None) -> tuple[int | None, str]:
+    """The submission format a task reads: its 2026 subtask (``None`` for 2025) and the format's year."""
+    if task is None:
+        return None, "2026"
+    return (None if task.subtask is None else int(task.subtask)), task.submission_year
 
 
 def _emit(report: ValidationReport, **extra: object) -> None:
@@ -51,16 +52,12 @@ def _emit(report: ValidationReport, **extra: object) -> None:
 @click.command("validate")
 @click.argument("submission", type=click.Path(dir_okay=False, path_type=Path))
 @data_options
-@subtask_option
-@year_option
+@task_options()
 @case_ids_option("Check")
 @report_errors
-def validate_command(
-    submission: Path, data: str, split: str, subtask: int | None, year: str, case_ids: list[str] | None
-) -> None:
+def validate_command(submission: Path, data: str, split: str, task: Task, case_ids: list[str] | None) -> None:
     """Check SUBMISSION (submission.json or a zip holding it) against a split, reporting every problem."""
-    _check_year(subtask, year)
-    require_subtask(subtask, year)
+    subtask, year = _format(task)
     entries = read_submission(submission)
     report = validate_submission(
         entries, _load_split(data, split), subtask=subtask, year=year, file=str(submission), case_ids=case_ids
@@ -80,21 +77,18 @@ def validate_command(
 )
 @click.option("--data", default=None, help="Data folder or 'synthetic': validate fully against --split.")
 @click.option("--split", default=None, help="Split folder name, e.g. test-2026 (with --data).")
-@subtask_option
-@year_option
+@task_options(required=False)
 @report_errors
-def submit_command(
-    submission: Path, out: Path, data: str | None, split: str | None, subtask: int | None, year: str
-) -> None:
+def submit_command(submission: Path, out: Path, data: str | None, split: str | None, task: Task | None) -> None:
     """Validate SUBMISSION (a submission.json) and write the upload zip, only when it is valid.
 
     With --data and --split the check is complete; without them only the structure is checked.
     """
-    _check_year(subtask, year)
     if (data is None) != (split is None):
         raise click.UsageError("--data and --split go together")
-    if data is not None:
-        require_subtask(subtask, year)
+    if data is not None and task is None:
+        raise click.UsageError("name the task: --task 2026/N (or --year 2026 --subtask N)")
+    subtask, year = _format(task)
     if submission.resolve() == out.resolve():
         raise click.UsageError("--out must not be the submission itself")
     entries = read_submission(submission, allow_zip=False)

@@ -14,13 +14,15 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from harness.data.model import AnswerSentence
-from harness.data.tasks import WORD_LIMIT_2025
 from harness.errors import InputError, Problem
+from harness.tasks import get_task
 from submissions.formats import describe_ids
 
 _SENTENCE_END = (".", "!", "?")
 _BRACKET_CITATION = re.compile(r"\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\]")
 _FIELD = "answer"
+#: The 2025 answer limit (words split on single spaces, citations kept), from the task registry.
+WORD_LIMIT_2025: int = get_task("2025").max_words or 0
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class ParsedAnswer:
     """A 2025 answer as the official scorer reads it.
 
     ``citations`` keeps the raw items in order, duplicates and stray spaces included;
-    ``answer_text`` is truncated to :data:`WORD_LIMIT_2025` words (split on single spaces).
+    ``answer_text`` is truncated to the 2025 task's ``max_words`` words (split on single spaces).
     """
 
     answer_text: str

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.data.model import Case, CaseKey, Split, Subtask, parse_id_ranges
-from harness.data.tasks import WORD_LIMITS
 from harness.errors import InputError, Problem
+from harness.tasks import get_task
 from submissions.format2025 import lint_answer_2025
 from submissions.formats import (
     check_year_subtask,
@@ -222,7 +222,7 @@ def _check_entry(
         )
         found.errors.extend(lint.errors)
         found.warnings.extend(lint.warnings)
-    elif subtask is not None and subtask in WORD_LIMITS:
+    elif subtask is not None and _word_limit(subtask) is not None:
         _check_text(prediction, case_id, subtask, found)
     elif subtask == Subtask.EVIDENCE_IDENTIFICATION:
         _check_evidence(prediction, case_id, case, key, found)
@@ -230,8 +230,13 @@ def _check_entry(
         _check_alignment(prediction, case_id, case, key, found)
 
 
+def _word_limit(subtask: Subtask) -> int | None:
+    return get_task(f"2026/{int(subtask)}").max_words
+
+
 def _check_text(text: str, case_id: str, subtask: Subtask, found: _Findings) -> None:
-    limit = WORD_LIMITS[subtask]
+    limit = _word_limit(subtask)
+    assert limit is not None
     words = len(text.split())
     if words > limit:
         found.warn(f"{words} words; the scorer keeps the first {limit}", case_id, "prediction")

@@ -18,7 +18,7 @@ from harness.data.model import (
     parse_id_ranges,
     sort_ids,
 )
-from harness.data.tasks import gold_problems, inputs_for
+from harness.data.tasks import inputs_for
 
 __all__ = [
     "RELEVANCE_LABELS",
@@ -33,7 +33,6 @@ __all__ = [
     "Relevance",
     "Split",
     "Subtask",
-    "gold_problems",
     "inputs_for",
     "load_dataset",
     "load_split",

@@ -1,4 +1,7 @@
-"""What each subtask needs from a case and from the key, with errors that say what is missing."""
+"""What each 2026 subtask's systems need from a case, with errors that say what is missing.
+
+What scoring needs (gold fields, length rules) belongs to the tasks of :mod:`harness.tasks`.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +11,12 @@ from dataclasses import replace
 from harness.data.model import AnswerSentence, Case, Split, Subtask
 from harness.errors import InputError, Problem
 
-#: Whitespace-token limits past which the official scorers keep only the first N tokens.
-WORD_LIMITS: dict[Subtask, int] = {Subtask.QUESTION_INTERPRETATION: 15, Subtask.ANSWER_GENERATION: 75}
-#: The 2025 answer limit (words split on single spaces, citations kept).
-WORD_LIMIT_2025 = 75
-
 #: Case fields each subtask's system input needs.
 SUBTASK_INPUTS: dict[Subtask, tuple[str, ...]] = {
     Subtask.QUESTION_INTERPRETATION: ("patient_narrative",),
     Subtask.EVIDENCE_IDENTIFICATION: ("patient_narrative", "clinician_question", "sentences"),
     Subtask.ANSWER_GENERATION: ("patient_narrative", "clinician_question", "sentences"),
     Subtask.EVIDENCE_ALIGNMENT: ("patient_narrative", "clinician_question", "sentences", "answer_sentences"),
-}
-
-#: Gold fields each subtask's scoring needs (``case.`` from the XML, ``key.`` from the key file).
-SUBTASK_GOLD: dict[Subtask, tuple[str, ...]] = {
-    Subtask.QUESTION_INTERPRETATION: ("case.clinician_question",),
-    Subtask.EVIDENCE_IDENTIFICATION: ("key.relevance",),
-    Subtask.ANSWER_GENERATION: ("key.clinician_answer_without_citations",),
-    Subtask.EVIDENCE_ALIGNMENT: ("key.clinician_answer_sentences",),
 }
 
 
@@ -61,25 +51,3 @@ def inputs_for(split: Split, subtask: Subtask, case_ids: Sequence[str] | None = 
     if problems:
         raise InputError(problems)
     return out
-
-
-def gold_problems(split: Split, subtask: Subtask, case_ids: Sequence[str] | None = None) -> list[Problem]:
-    """Problems that stop ``split`` from being scored for ``subtask`` (no key, missing gold fields)."""
-    chosen = split.select(case_ids)
-    folder = split.source.folder or split.name
-    problems: list[Problem] = []
-    for case in chosen.cases:
-        for spec in SUBTASK_GOLD[subtask]:
-            owner, _, name = spec.partition(".")
-            if owner == "case":
-                value = getattr(case, name)
-                file = f"{folder}/archehr-qa.xml"
-            else:
-                key = (chosen.keys or {}).get(case.case_id)
-                value = None if key is None else getattr(key, name)
-                file = f"{folder}/archehr-qa_key.json"
-            if value is None:
-                problems.append(
-                    Problem(f"subtask {int(subtask)} scoring needs {name}, which is missing", file, case.case_id, name)
-                )
-    return problems

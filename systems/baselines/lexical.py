@@ -9,8 +9,8 @@ from typing import Any
 from rank_bm25 import BM25Okapi
 
 from harness.data.model import Case, Subtask
-from harness.data.tasks import WORD_LIMITS
 from harness.systems import Prediction, SystemCard
+from harness.tasks import get_task
 from harness.textutil import cut_words, split_sentences, tokenize
 
 VERSION = "0.1.0"
@@ -22,8 +22,8 @@ class BaselineConfig:
 
     relative_threshold: float = 0.3
     max_evidence: int = 6
-    question_words: int = WORD_LIMITS[Subtask.QUESTION_INTERPRETATION]
-    answer_words: int = WORD_LIMITS[Subtask.ANSWER_GENERATION]
+    question_words: int = get_task("2026/1").max_words or 15
+    answer_words: int = get_task("2026/3").max_words or 75
     k1: float = 1.5
     b: float = 0.75
 

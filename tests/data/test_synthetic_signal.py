@@ -6,6 +6,7 @@ import pytest
 
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.systems import build_system
+from harness.tasks import get_task
 from metrics.scoring import ScoringOptions, score_submission
 
 LEXICAL = ScoringOptions(lexical_only=True)
@@ -18,7 +19,7 @@ def split():
 
 def _score(split, subtask: int, predictions: dict) -> dict:
     entries = [{"case_id": cid, "prediction": predictions[cid]} for cid in split.case_ids()]
-    return score_submission(entries, split, subtask=subtask, year="2026", options=LEXICAL).to_json()["scores"]
+    return score_submission(entries, split, get_task(f"2026/{subtask}"), options=LEXICAL).to_json()["scores"]
 
 
 def _baseline(split, subtask: Subtask) -> dict:

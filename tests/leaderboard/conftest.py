@@ -91,8 +91,7 @@ def make_report(
     available = [m.value for m in components if m.value is not None]
     overall_signature = f"overall_score|mean:{','.join(ST3_COMPONENTS)}|2026-subtask3|components:abc123"
     report = ScoreReport(
-        year="2026",
-        subtask=3,
+        task="2026/3",
         split="test-2026",
         case_ids=tuple(case_ids),
         key_hash=KEY_HASH,
@@ -109,6 +108,8 @@ def make_report(
         missing=tuple(missing),
         partial_scores={"overall_score": mean(available)} if missing else {},
         unavailable={k: Unavailable(f"{k} model not found", f"supply the {k} asset") for k in missing},
+        families={k: "rouge" if k.startswith("rouge") else k for k in ST3_COMPONENTS},
+        components={"overall_score": tuple(ST3_COMPONENTS)},
     ).to_json()
     if system is not None:
         report["system"] = {"name": system, "version": "1", "fingerprint": f"fp-{system}-{seed}"}

@@ -102,14 +102,12 @@ def test_add_refuses_bad_reports_and_adds_nothing(tmp_path, db, report_file):
     assert labelled.exit_code == 0 and json.loads(labelled.stdout)["entries"][0]["system"] == "my-run"
 
 
-def test_add_finds_the_system_card_in_the_run_store(tmp_path, db, report_factory):
-    """The layout ``archehr demo`` writes: <system>/subtask3/score.json beside runs/…/predictions.jsonl."""
+def test_add_reads_the_system_card_the_report_carries(tmp_path, db, report_factory):
+    """The layout ``archehr demo`` writes: <system>/subtask3/score.json, whose report carries the card."""
     folder = tmp_path / "demo-output" / "baseline" / "subtask3"
-    run = folder / "runs" / "baseline-abc" / "test-2026" / "subtask3"
-    run.mkdir(parents=True)
+    folder.mkdir(parents=True)
     card = {"name": "baseline", "version": "0.1", "fingerprint": "abc" * 10, "config": {"k": 1}, "subtasks": [3]}
-    (run / "predictions.jsonl").write_text(json.dumps({"type": "header", "system_card": card}) + "\n{}\n")
-    (folder / "score.json").write_text(json.dumps(report_factory(None, seed=3)))
+    (folder / "score.json").write_text(json.dumps({**report_factory(None, seed=3), "system": card}))
     result = add_reports_and_render([tmp_path / "demo-output"], db, tmp_path / "site")
     assert result["added"] == [1] and Path(result["html"]).is_file()
     row = result["tables"][0]["rows"][0]

@@ -1,9 +1,11 @@
 """Golden reports: fixed submissions built from the synthetic test key, scored lexical-only, compared with
 the committed reports in ``tests/metrics/golden/`` so that any drift (metric code, library versions,
-formula data, synthetic data) shows up.
+task data, synthetic data) shows up.
 
-After an intended change, regenerate and review the diff:
-``ARCHEHR_UPDATE_GOLDEN=1 python -m pytest tests/metrics/test_golden_reports.py``.
+The committed files are schema-version-1 reports (written before the task and metric registries); the
+current schema-2 report must hold the same content except the fields version 2 added, and reading the v1
+file must give the same report (the migration). After an intended change to the numbers, regenerate and
+review the diff: ``ARCHEHR_UPDATE_GOLDEN=1 python -m pytest tests/metrics/test_golden_reports.py``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ import pytest
 
 from harness.data import load_dataset
 from harness.data.model import Split
+from harness.tasks import task_for
+from metrics.report import ScoreReport
 from metrics.scoring import ScoringOptions, score_submission
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("ARCHEHR_UPDATE_GOLDEN") == "1"
+#: Fields schema version 2 added to the report (compared through the migration instead).
+V2_FIELDS = ("task", "system", "families", "components", "schema_version")
 
 
 def submission(split: Split, year: str, subtask: int | None) -> list[dict[str, Any]]:
@@ -69,15 +75,23 @@ def assert_same(got: Any, want: Any, where: str = "report") -> None:
 @pytest.mark.parametrize(("year", "subtask"), [("2026", 1), ("2026", 2), ("2026", 3), ("2026", 4), ("2025", None)])
 def test_golden_report(year, subtask):
     split = load_dataset("synthetic").split("test")
-    report = score_submission(
-        submission(split, year, subtask), split, subtask=subtask, year=year, options=ScoringOptions(lexical_only=True)
-    )
+    task = task_for(year, subtask)
+    report = score_submission(submission(split, year, subtask), split, task, options=ScoringOptions(lexical_only=True))
     name = f"synthetic-test-{year}" + ("" if subtask is None else f"-subtask{subtask}") + "-lexical.json"
     path = GOLDEN / name
     got = json.loads(report.dumps())
     got.pop("harness_version")
+    assert got["schema_version"] == 2 and got["task"] == task.id
     if UPDATE:
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     want = json.loads(path.read_text(encoding="utf-8"))
-    assert_same(got, want)
+    if want["schema_version"] == 1:
+        assert_same(
+            {k: v for k, v in got.items() if k not in V2_FIELDS},
+            {k: v for k, v in want.items() if k != "schema_version"},
+        )
+        migrated = ScoreReport.from_json({**want, "harness_version": report.harness_version}, source=str(path))
+        assert migrated == report
+    else:
+        assert_same(got, want)

@@ -14,8 +14,7 @@ from metrics.report import SCHEMA_VERSION, ScoreReport, Unavailable
 
 def make_report(**changes) -> ScoreReport:
     fields = {
-        "year": "2026",
-        "subtask": 3,
+        "task": "2026/3",
         "split": "test",
         "case_ids": ("21", "22"),
         "key_hash": "sha256:abc",
@@ -38,7 +37,8 @@ def test_round_trip_and_layout():
     report = make_report()
     data = report.to_json()
     assert data["schema_version"] == SCHEMA_VERSION and data["harness_version"] == __version__
-    assert list(data)[:3] == ["schema_version", "harness_version", "year"]
+    assert list(data)[:5] == ["schema_version", "harness_version", "task", "year", "subtask"]
+    assert (data["year"], data["subtask"]) == ("2026", 3)
     assert data["unavailable"] == {"bertscore": {"reason": "no model", "fix": "pass --bertscore-model DIR"}}
     assert ScoreReport.from_json(json.loads(report.dumps())) == report
     assert report.overall_score is None

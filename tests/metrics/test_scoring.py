@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -14,13 +15,13 @@ import pytest
 from harness.data import load_dataset
 from harness.data.model import Split
 from harness.errors import InputError
-from metrics import suite
-from metrics.base import MetricUnavailable
+from harness.tasks import get_task
+from metrics import registry
+from metrics.base import MetricUnavailable, SingleOutput
 from metrics.evidence import EvidenceCase, score_2026_subtask2
 from metrics.lexical import BleuMetric, RougeMetric
 from metrics.sari import SariMetric
 from metrics.scoring import ScoringOptions, SubmissionScorer, score_submission
-from metrics.subtasks import truncate_words
 from submissions.format2025 import parse_answer_2025
 
 LEXICAL = ScoringOptions(lexical_only=True)
@@ -43,7 +44,7 @@ def answers(split: Split) -> list[dict]:
 
 def test_subtask3_values_are_the_metrics_per_case_means(split):
     entries = answers(split)
-    report = score_submission(entries, split, subtask=3, year="2026", options=LEXICAL)
+    report = score_submission(entries, split, get_task("2026/3"), options=LEXICAL)
     ids = [c.case_id for c in split.cases]
     assert report.case_ids == tuple(ids) and report.validated
     refs = [split.keys[c].clinician_answer_without_citations.strip() for c in ids]
@@ -61,7 +62,7 @@ def test_subtask3_values_are_the_metrics_per_case_means(split):
 
 
 def test_lexical_only_is_partial_and_says_so(split):
-    report = score_submission(answers(split), split, subtask=3, year="2026", options=LEXICAL)
+    report = score_submission(answers(split), split, get_task("2026/3"), options=LEXICAL)
     assert report.lexical_only and report.partial
     assert report.scores["overall_score"] is None and report.overall_score is None
     assert report.missing == ("bertscore", "alignscore", "medcon")
@@ -76,7 +77,7 @@ def test_lexical_only_is_partial_and_says_so(split):
 def test_lexical_only_is_not_claimed_where_no_neural_metric_was_skipped(split):
     keys = split.keys
     perfect = [{"case_id": c.case_id, "prediction": keys[c.case_id].ids_with("essential")} for c in split.cases]
-    report = score_submission(perfect, split, subtask=2, year="2026", options=LEXICAL)
+    report = score_submission(perfect, split, get_task("2026/2"), options=LEXICAL)
     assert not report.lexical_only and not report.partial and report.unavailable == {}
 
 
@@ -84,9 +85,9 @@ def test_truncation_to_75_words(split):
     entries = answers(split)
     long = " ".join(f"word{i}" for i in range(90))
     entries[0] = {"case_id": entries[0]["case_id"], "prediction": long}
-    report = score_submission(entries, split, subtask=3, year="2026", options=LEXICAL)
+    report = score_submission(entries, split, get_task("2026/3"), options=LEXICAL)
     assert report.truncated == (entries[0]["case_id"],)
-    cut, _ = truncate_words(long, 75)
+    cut, _ = get_task("2026/3").truncate(long)
     ref = split.keys[entries[0]["case_id"]].clinician_answer_without_citations.strip()
     metric = BleuMetric()
     assert report.per_case["bleu"][entries[0]["case_id"]] == metric.score(metric.prepare([ref]), [cut])[0]
@@ -95,8 +96,8 @@ def test_truncation_to_75_words(split):
 
 def test_aggregation_follows_submission_order(split):
     entries = answers(split)
-    forward = score_submission(entries, split, subtask=3, year="2026", options=LEXICAL)
-    backward = score_submission(entries[::-1], split, subtask=3, year="2026", options=LEXICAL)
+    forward = score_submission(entries, split, get_task("2026/3"), options=LEXICAL)
+    backward = score_submission(entries[::-1], split, get_task("2026/3"), options=LEXICAL)
     assert backward.case_ids == forward.case_ids[::-1]
     for key, value in forward.scores.items():
         assert backward.scores[key] == pytest.approx(value, abs=1e-9)
@@ -107,7 +108,7 @@ def test_aggregation_follows_submission_order(split):
 
 def test_subtask1_gold_question_scores_rouge_100(split):
     entries = [{"case_id": c.case_id, "prediction": c.clinician_question} for c in split.cases]
-    report = score_submission(entries, split, subtask=1, year="2026", options=LEXICAL)
+    report = score_submission(entries, split, get_task("2026/1"), options=LEXICAL)
     expected_full = [c.clinician_question for c in split.cases if len(c.clinician_question.split()) <= 15]
     for case in split.cases:
         if case.clinician_question in expected_full:
@@ -120,11 +121,11 @@ def test_subtask1_gold_question_scores_rouge_100(split):
 def test_subtask2_perfect_and_gold_minus_one(split):
     keys = split.keys
     perfect = [{"case_id": c.case_id, "prediction": keys[c.case_id].ids_with("essential")} for c in split.cases]
-    report = score_submission(perfect, split, subtask=2, year="2026")
+    report = score_submission(perfect, split, get_task("2026/2"))
     assert report.overall_score == 100.0 and not report.partial and report.unavailable == {}
     assert report.scores["strict_micro_precision"] == report.scores["lenient_macro_f1"] == 100.0
     minus_one = [{"case_id": c.case_id, "prediction": keys[c.case_id].ids_with("essential")[1:]} for c in split.cases]
-    report = score_submission(minus_one, split, subtask=2, year="2026")
+    report = score_submission(minus_one, split, get_task("2026/2"))
     expected = score_2026_subtask2(
         [
             EvidenceCase(
@@ -159,10 +160,10 @@ def test_subtask4_gold_links_and_empty_predictions(split):
         }
         for c in split.cases
     ]
-    report = score_submission(gold, split, subtask=4, year="2026")
+    report = score_submission(gold, split, get_task("2026/4"))
     assert report.overall_score == report.scores["micro_f1"] == 100.0
     empty = [{"case_id": c.case_id, "prediction": []} for c in split.cases]
-    report = score_submission(empty, split, subtask=4, year="2026")
+    report = score_submission(empty, split, get_task("2026/4"))
     assert report.overall_score == 0.0 and report.scores["macro_precision"] == 0.0
 
 
@@ -173,7 +174,7 @@ def test_2025_citations_and_reference_texts(split):
         essential = keys[case.case_id].ids_with("essential")
         text = {s.id: s.text for s in case.sentences}
         entries.append({"case_id": case.case_id, "answer": "\n".join(f"{text[i]} |{i}|" for i in essential)})
-    report = score_submission(entries, split, subtask=None, year="2025", options=LEXICAL)
+    report = score_submission(entries, split, get_task("2025"), options=LEXICAL)
     assert report.scores["strict_micro_precision"] == report.scores["strict_micro_recall"] == 100.0
     assert report.scores["overall_factuality"] == 100.0
     assert report.scores["overall_relevance"] is None and report.overall_score is None
@@ -193,11 +194,6 @@ def test_2025_citations_and_reference_texts(split):
     assert report.per_case["sari"][case.case_id] == sari.score(sari.prepare([lines]), [prediction], [source])[0]
 
 
-def test_2025_has_no_subtask(split):
-    with pytest.raises(ValueError):
-        SubmissionScorer(split, subtask=3, year="2025")
-
-
 # --------------------------------------------------------------------------- refusals and subsets
 
 
@@ -205,7 +201,7 @@ def test_validation_failure_lists_every_problem(split):
     entries = answers(split)[1:]  # the first case is missing
     entries.append({"case_id": "9999", "prediction": "x"})
     with pytest.raises(InputError) as caught:
-        score_submission(entries, split, subtask=3, year="2026", options=LEXICAL)
+        score_submission(entries, split, get_task("2026/3"), options=LEXICAL)
     text = str(caught.value)
     assert split.cases[0].case_id in text and "9999" in text
 
@@ -214,44 +210,45 @@ def test_empty_prediction_is_refused(split):
     entries = answers(split)
     entries[0] = {"case_id": entries[0]["case_id"], "prediction": "   "}
     with pytest.raises(InputError):
-        score_submission(entries, split, subtask=3, year="2026", options=LEXICAL)
+        score_submission(entries, split, get_task("2026/3"), options=LEXICAL)
 
 
 def test_case_id_subset_ignores_other_entries(split):
     ids = [c.case_id for c in split.cases][:3]
-    report = score_submission(answers(split), split, subtask=3, year="2026", case_ids=ids, options=LEXICAL)
+    report = score_submission(answers(split), split, get_task("2026/3"), case_ids=ids, options=LEXICAL)
     assert report.case_ids == tuple(ids) and set(report.per_case["bleu"]) == set(ids)
     with pytest.raises(InputError, match="no case"):
-        SubmissionScorer(split, subtask=3, year="2026", case_ids=["424242"])
+        SubmissionScorer(split, get_task("2026/3"), case_ids=["424242"])
 
 
 def test_missing_gold_is_refused(split):
     keys = {k: replace(v, clinician_answer_without_citations=None) for k, v in split.keys.items()}
     with pytest.raises(InputError, match="clinician_answer_without_citations"):
-        SubmissionScorer(replace(split, keys=keys), subtask=3, year="2026")
+        SubmissionScorer(replace(split, keys=keys), get_task("2026/3"))
 
 
 def test_key_hash_tracks_the_gold(split):
-    a = SubmissionScorer(split, subtask=3, year="2026", options=LEXICAL).key_hash
-    assert a == SubmissionScorer(split, subtask=3, year="2026", options=LEXICAL).key_hash
+    a = SubmissionScorer(split, get_task("2026/3"), options=LEXICAL).key_hash
+    assert a == SubmissionScorer(split, get_task("2026/3"), options=LEXICAL).key_hash
     assert a.startswith("sha256:") and len(a) == 7 + 64
     first = split.cases[0].case_id
     keys = dict(split.keys)
     keys[first] = replace(keys[first], clinician_answer_without_citations="A different answer.")
-    assert SubmissionScorer(replace(split, keys=keys), subtask=3, year="2026").key_hash != a
-    assert SubmissionScorer(split, subtask=2, year="2026").key_hash != a
+    assert SubmissionScorer(replace(split, keys=keys), get_task("2026/3")).key_hash != a
+    assert SubmissionScorer(split, get_task("2026/2")).key_hash != a
 
 
 # --------------------------------------------------------------------------- neural families, faked
 
 
-class FakeMetric:
+class FakeMetric(SingleOutput):
     """A neural stand-in for tests: constant per-case values, counts its preparations."""
 
-    higher_is_better = True
-
-    def __init__(self, name: str, value: float = 50.0, *, fail_in: str | None = None) -> None:
+    def __init__(
+        self, name: str, value: float = 50.0, *, fail_in: str | None = None, output: str | None = None
+    ) -> None:
         self.name = name
+        self.output_key = output or name
         self.value = value
         self.fail_in = fail_in
         self.prepared = 0
@@ -271,7 +268,10 @@ class FakeMetric:
 
 def install(monkeypatch, **metrics):
     for family, (metric, comparable) in metrics.items():
-        monkeypatch.setitem(suite._NEURAL, family, lambda options, m=metric, c=comparable: (m, c))
+        spec = dataclasses.replace(
+            registry.get_metric_spec(family), factory=lambda options, m=metric, c=comparable: registry.Built(m, c)
+        )
+        monkeypatch.setitem(registry._REGISTRY, family, spec)
 
 
 def test_full_overall_with_all_families(monkeypatch, split):
@@ -281,7 +281,7 @@ def test_full_overall_with_all_families(monkeypatch, split):
         alignscore=(FakeMetric("alignscore", 30.0), True),
         medcon=(FakeMetric("medcon", 20.0), True),
     )
-    report = score_submission(answers(split), split, subtask=3, year="2026")
+    report = score_submission(answers(split), split, get_task("2026/3"))
     s = report.scores
     expected = np.mean([s["bleu"], s["rougeLsum"], s["sari"], 40.0, 30.0, 20.0])
     assert report.overall_score == pytest.approx(expected) and not report.partial and report.comparable
@@ -295,7 +295,7 @@ def test_metric_unavailable_in_prepare_makes_the_overall_partial(monkeypatch, sp
         alignscore=(FakeMetric("alignscore", fail_in="prepare"), True),
         medcon=(FakeMetric("medcon"), True),
     )
-    report = score_submission(answers(split), split, subtask=3, year="2026")
+    report = score_submission(answers(split), split, get_task("2026/3"))
     assert report.partial and report.missing == ("alignscore",)
     assert report.unavailable["alignscore"].reason == "checkpoint missing"
     assert report.scores["alignscore"] is None and report.overall_score is None
@@ -305,28 +305,30 @@ def test_metric_unavailable_in_prepare_makes_the_overall_partial(monkeypatch, sp
 def test_stand_in_components_are_flagged_not_comparable(monkeypatch, split):
     install(
         monkeypatch,
-        bertscore=(FakeMetric("bertscore-minilm"), False),
+        bertscore=(FakeMetric("bertscore-minilm", output="bertscore"), False),
         alignscore=(FakeMetric("alignscore"), True),
         medcon=(FakeMetric("medcon"), True),
     )
-    report = score_submission(answers(split), split, subtask=3, year="2026")
+    report = score_submission(answers(split), split, get_task("2026/3"))
     assert report.overall_score is not None and not report.partial
     assert not report.comparable and report.not_comparable == ("bertscore", "overall_score")
 
 
 def test_component_signatures_change_the_overall_signature(monkeypatch, split):
-    install(monkeypatch, bertscore=(FakeMetric("bertscore"), True), alignscore=(FakeMetric("a"), True))
+    install(
+        monkeypatch, bertscore=(FakeMetric("bertscore"), True), alignscore=(FakeMetric("a", output="alignscore"), True)
+    )
     install(monkeypatch, medcon=(FakeMetric("medcon"), True))
-    official = score_submission(answers(split), split, subtask=3, year="2026").signatures["overall_score"]
-    install(monkeypatch, medcon=(FakeMetric("medcon-hpo"), False))
-    other = score_submission(answers(split), split, subtask=3, year="2026").signatures["overall_score"]
+    official = score_submission(answers(split), split, get_task("2026/3")).signatures["overall_score"]
+    install(monkeypatch, medcon=(FakeMetric("medcon-hpo", output="medcon"), False))
+    other = score_submission(answers(split), split, get_task("2026/3")).signatures["overall_score"]
     assert official != other and official.startswith("overall_score|mean:bleu,rougeLsum,sari")
 
 
 def test_scorer_prepares_once_and_scores_many(monkeypatch, split):
     fake = FakeMetric("bertscore")
     install(monkeypatch, bertscore=(fake, True))
-    scorer = SubmissionScorer(split, subtask=3, year="2026")
+    scorer = SubmissionScorer(split, get_task("2026/3"))
     first = scorer.score(answers(split))
     second = scorer.score(answers(split))
     assert fake.prepared == 1 and first == second
@@ -335,11 +337,11 @@ def test_scorer_prepares_once_and_scores_many(monkeypatch, split):
 def test_non_finite_metric_values_are_refused(monkeypatch, split):
     install(monkeypatch, bertscore=(FakeMetric("bertscore", float("nan")), True))
     with pytest.raises(RuntimeError, match="non-finite"):
-        score_submission(answers(split), split, subtask=3, year="2026")
+        score_submission(answers(split), split, get_task("2026/3"))
 
 
 def test_validation_can_be_turned_off_and_is_then_flagged(split):
-    report = score_submission(answers(split), split, subtask=3, year="2026", options=replace(LEXICAL, validate=False))
+    report = score_submission(answers(split), split, get_task("2026/3"), options=replace(LEXICAL, validate=False))
     assert not report.validated and any("not validated" in w for w in report.warnings)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
 import pytest
 
-from metrics import suite
+from metrics import registry
 from metrics.base import MetricUnavailable
 from metrics.lexical import BleuMetric, RougeMetric
 from metrics.sari import SariMetric
@@ -19,7 +20,7 @@ def test_lexical_families_are_built_here():
     assert isinstance(members["bleu"].metric, BleuMetric)
     assert isinstance(members["rouge"].metric, RougeMetric)
     assert isinstance(members["sari"].metric, SariMetric)
-    assert members["rouge"].outputs == ("rouge1", "rouge2", "rougeL", "rougeLsum")
+    assert members["rouge"].spec.output_keys == ("rouge1", "rouge2", "rougeL", "rougeLsum")
     assert all(m.comparable and m.unavailable is None for m in members.values())
 
 
@@ -42,18 +43,23 @@ def test_metric_unavailable_at_construction_keeps_reason_and_fix(monkeypatch):
     def missing(options):
         raise MetricUnavailable("medcon", "no QuickUMLS index", "pass --medcon-index DIR")
 
-    monkeypatch.setitem(suite._NEURAL, "medcon", missing)
+    _factory(monkeypatch, "medcon", missing)
     member = build_member("medcon", ScoringOptions())
     assert (member.unavailable.reason, member.unavailable.fix) == ("no QuickUMLS index", "pass --medcon-index DIR")
 
 
-def test_any_other_construction_error_is_unavailable(monkeypatch):
+def test_any_other_construction_error_is_a_bug_and_propagates(monkeypatch):
     def broken(options):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(suite._NEURAL, "alignscore", broken)
-    member = build_member("alignscore", ScoringOptions())
-    assert member.metric is None and "RuntimeError: boom" in member.unavailable.reason
+    _factory(monkeypatch, "alignscore", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        build_member("alignscore", ScoringOptions())
+
+
+def _factory(monkeypatch, family, factory):
+    spec = dataclasses.replace(registry.get_metric_spec(family), factory=factory)
+    monkeypatch.setitem(registry._REGISTRY, family, spec)
 
 
 def test_stand_ins_are_explicit_and_not_comparable():
@@ -74,8 +80,10 @@ def test_options():
     assert ScoringOptions(lexical_only=True).flags() == "lexical-only"
     demo = ScoringOptions.demo()
     assert demo.bertscore_standin and demo.medcon_hpo and demo.flags() == "bertscore:standin,medcon:hpo"
-    with pytest.raises(ValueError):
-        build_member("meteor", ScoringOptions())
+    with pytest.raises(registry.UnknownMetricError):
+        build_member("bleurt", ScoringOptions())
+    with pytest.raises(ValueError, match="scored by rule"):
+        build_member("evidence", ScoringOptions())
 
 
 def test_importing_the_lexical_scorer_imports_no_torch():

@@ -1,11 +1,26 @@
-"""The formula data: published arithmetic reproduced, partial rules, length rules, output keys."""
+"""Tasks and their formulas: published arithmetic reproduced, partial rules, length rules, output keys, and
+every registered task fitting the metric registry."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from harness.data.tasks import WORD_LIMIT_2025, WORD_LIMITS
-from metrics.subtasks import FAMILY_OUTPUTS, FORMULAS, combine, formula_for, truncate_words
+from harness.tasks import UnknownTaskError, all_tasks, get_task, task_for
+from metrics.combine import combine
+from metrics.registry import check_task, family_outputs, get_metric_spec
+from submissions.format2025 import WORD_LIMIT_2025
+
+
+def formula_for(year: str, subtask: int | None):
+    return task_for(year, subtask)
+
+
+def truncate_words(text: str, max_words: int) -> tuple[str, bool]:
+    task = get_task("2026/3")
+    return dataclasses.replace(task, max_words=max_words).truncate(text)
+
 
 QU_NLP_2026_ST3 = {  # published components, test-2026 (47 cases)
     "bleu": 9.42,
@@ -88,31 +103,36 @@ def test_output_keys_per_spec():
     assert {"overall_relevance", "overall_factuality", "overall_score", "strict_micro_f1", "sari"} <= set(y2025)
 
 
-def test_every_formula_is_consistent():
-    for formula in FORMULAS.values():
-        produced = set(formula.text_outputs) | {c.key for c in formula.combined}
-        if formula.evidence is not None:
-            produced |= {k for k in formula.output_keys if k.endswith(("precision", "recall", "f1"))}
-        assert set(formula.output_keys) == produced, formula.name
-        for item in formula.combined:
-            assert set(item.components) <= set(formula.output_keys), item
-        assert formula.overall_key == "overall_score"
-        assert all(f in FAMILY_OUTPUTS for f in formula.families)
+def test_every_task_fits_the_metric_registry():
+    for task in all_tasks():
+        check_task(task)
+        produced = {k for f in task.families for k in family_outputs(task, f)} | set(task.combined_keys)
+        assert set(task.output_keys) == produced, task.id
+        assert task.overall_key == "overall_score" and task.combined_keys[-1] == "overall_score"
+        assert all(get_metric_spec(f) for f in task.families)
+        assert set(task.column_order) <= set(task.output_keys) and task.primary <= set(task.output_keys)
 
 
-def test_formula_lookup():
-    assert formula_for("2025", None) is formula_for("2025", 3)  # the 2025 task has no subtasks
-    with pytest.raises(ValueError):
-        formula_for("2026", 5)
-    with pytest.raises(ValueError):
+def test_a_task_that_does_not_fit_is_refused():
+    broken = dataclasses.replace(get_task("2026/3"), families=("bleu", "rouge"))
+    with pytest.raises(ValueError, match="sari: no family outputs it"):
+        check_task(broken)
+
+
+def test_task_lookup():
+    assert formula_for("2025", None) is formula_for("2025", 3) is get_task("2025")  # 2025 has no subtasks
+    assert get_task("2026/3").slug == "2026-subtask3" and get_task("fhir/1").slug == "fhir-task1"
+    with pytest.raises(UnknownTaskError, match="did you mean"):
+        get_task("2026/5")
+    with pytest.raises(UnknownTaskError):
         formula_for("2024", 1)
 
 
-def test_word_limits_agree_with_the_submission_checks():
-    assert {int(k): v for k, v in WORD_LIMITS.items()} == {
-        f.subtask: f.max_words for f in FORMULAS.values() if f.year == "2026" and f.max_words
-    }
-    assert formula_for("2025", None).max_words == WORD_LIMIT_2025
+def test_word_limits():
+    assert {t.id: t.max_words for t in all_tasks() if t.max_words} == {
+        "2026/1": 15, "2026/3": 75, "2025": 75, "fhir/2": 75,
+    }  # fmt: skip
+    assert WORD_LIMIT_2025 == 75
 
 
 # --------------------------------------------------------------------------- length rule
