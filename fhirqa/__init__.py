@@ -14,7 +14,7 @@ submission files.
 - :mod:`fhirqa.dataset`: the data folder (bundles, questions, harness view) and the harness split.
 - :mod:`fhirqa.scoring`: task scores (METEOR: :mod:`metrics.meteor`) and the score report the leaderboard reads.
 - :mod:`fhirqa.forgetting`: the sequential fine-tuning (catastrophic forgetting) experiment.
-- :mod:`fhirqa.cli`: ``archehr fhir …``.
+- :mod:`archehr.fhir_cli`: ``archehr fhir …``.
 
 Importing this package is light: no torch, no nltk, no carebundle.
 """

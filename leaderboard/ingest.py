@@ -20,6 +20,7 @@ from metrics.report import ScoreReport
 
 logger = logging.getLogger(__name__)
 
+
 def read_report(path: str | Path) -> dict[str, Any]:
     """The report at ``path`` as a dict; unreadable JSON is an :class:`InputError` naming the file."""
     path = Path(path)
@@ -34,9 +35,7 @@ def read_report(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _base_components(
-    key: str, components: Mapping[str, Sequence[str]], seen: frozenset[str] = frozenset()
-) -> set[str]:
+def _base_components(key: str, components: Mapping[str, Sequence[str]], seen: frozenset[str] = frozenset()) -> set[str]:
     """The metric keys a combined key rests on, through nested combined keys."""
     parts = components.get(key, ())
     if not parts or key in seen:

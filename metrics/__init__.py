@@ -11,7 +11,7 @@
 - :mod:`metrics.combine`: combined keys (the official formulas of :mod:`harness.tasks`).
 - :mod:`metrics.scoring`: :func:`score_submission` → :class:`metrics.report.ScoreReport`.
 - :mod:`metrics.suite`: which metric objects to build from :class:`ScoringOptions`.
-- :mod:`metrics.cli`: the ``archehr score`` command.
+- :mod:`archehr.score_cli`: the ``archehr score`` command.
 
 Importing this package imports no torch and no model.
 """

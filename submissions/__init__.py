@@ -4,7 +4,7 @@
 - :mod:`submissions.format2025`: the 2025 pipe-citation answer string (writer, official parser, linter).
 - :mod:`submissions.validate`: every hard failure of the official scorers, reported at once.
 - :mod:`submissions.io`: reading untrusted files and zips; atomic, deterministic writing.
-- :mod:`submissions.cli`: the ``validate`` and ``submit`` commands (imported by the CLI only).
+- :mod:`archehr.submission_cli`: the ``validate`` and ``submit`` commands (imported by the CLI only).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fhirqa.cli import fhir_group
+from archehr.fhir_cli import fhir_group
 from leaderboard.ingest import entry_from_report, read_report
 
 

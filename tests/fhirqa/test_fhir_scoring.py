@@ -46,7 +46,9 @@ def test_relevance_precision_recall_f1_by_hand(split) -> None:  # type: ignore[n
     assert not any(k.startswith("lenient_") for k in s)
     assert report.per_case["strict_micro_f1"]["a"] == [1, 2, 1]
     assert (report.year, report.subtask) == ("fhir", 1)
-    assert all(report.signatures[k] for k in s) and report.signatures["scorer"].startswith("archehr-score|task:fhir-task1")
+    assert all(report.signatures[k] for k in s) and report.signatures["scorer"].startswith(
+        "archehr-score|task:fhir-task1"
+    )
     entry = entry_from_report(report.to_json(), system="hand")
     assert (entry.year, entry.subtask, entry.metrics["overall_score"].value) == ("fhir", 1, s["overall_score"])
 

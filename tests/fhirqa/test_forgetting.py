@@ -85,7 +85,7 @@ def test_rerun_skips_finished_training(experiment: dict[str, Any]) -> None:
 def test_cli_reuses_the_adapters_and_can_skip_tuning(experiment: dict[str, Any], tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from fhirqa.cli import fhir_group
+    from archehr.fhir_cli import fhir_group
 
     options = experiment["options"]
     config = tmp_path / "tiny.yaml"

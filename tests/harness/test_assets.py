@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archehr.assets_cli import assets_group
 from harness import assets
-from harness.assets_cli import assets_group
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness.cli import cli
+from archehr.cli import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures"
 
@@ -98,5 +98,5 @@ def test_run_writes_submission_and_resumes(tmp_path: Path) -> None:
 
 
 def test_console_script_runs_in_a_subprocess() -> None:
-    out = subprocess.run([sys.executable, "-m", "harness.cli", "systems"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "archehr.cli", "systems"], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)

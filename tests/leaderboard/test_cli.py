@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archehr.leaderboard_cli import leaderboard_group
 from leaderboard import add_reports_and_render
-from leaderboard.cli import leaderboard_group
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_db_from_environment(tmp_path, report_file, monkeypatch):
 
 def test_importing_the_leaderboard_loads_no_model():
     code = (
-        "import sys, leaderboard, leaderboard.cli, leaderboard.api, leaderboard.reproduce; "
+        "import sys, leaderboard, archehr.leaderboard_cli, leaderboard.api, archehr.reproduce; "
         "heavy = [m for m in ('torch', 'transformers', 'bert_score', 'sentence_transformers') if m in sys.modules]; "
         "print(heavy)"
     )

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from fhirqa.cli import fhir_group
+from archehr.fhir_cli import fhir_group
+from archehr.leaderboard_cli import leaderboard_group
+from archehr.reproduce import FiguresError, load_figures
 from fhirqa.dataset import read_questions
-from leaderboard.cli import leaderboard_group
-from leaderboard.reproduce import FiguresError, load_figures
 from leaderboard.schema import YEARS
 
 SPLIT = "dev"  # 3 patients leave the test split empty

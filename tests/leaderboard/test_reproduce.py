@@ -8,10 +8,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from archehr.leaderboard_cli import reproduce_command
+from archehr.reproduce import RunRequest, load_figures
 from harness.data import SYNTHETIC, load_dataset, write_split
-from leaderboard.cli import reproduce_command
 from leaderboard.records import MetricResult
-from leaderboard.reproduce import RunRequest, load_figures
 
 REPO_FIGURES = Path(__file__).resolve().parents[2] / "reproduce.yaml"
 GOOD_BLEU = "bleu|nrefs:1|case:mixed|eff:no|tok:13a|smooth:none|max-order:4|per-case-mean|harness:0.1"

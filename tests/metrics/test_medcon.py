@@ -13,7 +13,7 @@ pytest.importorskip("quickumls", reason="quickumls is not installed (pip install
 
 from click.testing import CliRunner
 
-from harness.assets_cli import assets_group
+from archehr.assets_cli import assets_group
 from harness.errors import InputError
 from metrics.base import MetricUnavailable
 from metrics.medcon import (

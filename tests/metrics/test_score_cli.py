@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from archehr.score_cli import score_command
 from harness.data import load_dataset
-from metrics.cli import score_command
 from submissions import package_zip
 
 

@@ -88,7 +88,7 @@ def test_options():
 
 def test_importing_the_lexical_scorer_imports_no_torch():
     code = (
-        "import sys, metrics, metrics.scoring, metrics.cli, metrics.suite; "
+        "import sys, metrics, metrics.scoring, archehr.score_cli, metrics.suite; "
         "from metrics.suite import build_suite, ScoringOptions; "
         "build_suite(('bleu', 'rouge', 'sari', 'bertscore'), ScoringOptions(lexical_only=True)); "
         "assert 'torch' not in sys.modules, 'torch imported'"

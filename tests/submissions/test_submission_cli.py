@@ -12,8 +12,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
+from archehr.submission_cli import submit_command, validate_command
 from harness.data.model import Split
-from submissions.cli import submit_command, validate_command
 from submissions.io import SUBMISSION_NAME, write_submission_json
 
 Entries = list[dict[str, Any]]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import systems.classify_generate  # noqa: F401  (registers the system until the entry point is installed)
+from archehr.pipeline import run_system
 from harness.data import Subtask, inputs_for, load_dataset
-from harness.pipeline import run_system
 from harness.systems import TrainOptions, get_system_entry
 from systems.classify_generate.data import NO, YES, answer_examples, relevance_examples
 from systems.classify_generate.relevance import select
@@ -144,7 +144,7 @@ def test_archehr_end_to_end_subtasks_2_and_3(trained: dict[str, Any]) -> None:
 def test_fhir_track_end_to_end_with_the_tiny_model(trained: dict[str, Any], tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from fhirqa.cli import fhir_group
+    from archehr.fhir_cli import fhir_group
 
     bundles = tmp_path / "in"
     bundles.mkdir()

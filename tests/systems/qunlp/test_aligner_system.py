@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archehr.pipeline import run_system
 from harness.data import AnswerSentence, Case, NoteSentence, Subtask, inputs_for, load_dataset, write_split
 from harness.errors import HarnessError
-from harness.pipeline import run_system
 from harness.systems import TrainOptions, build_system, get_trainer
 from systems.qunlp.aligner import train
 from systems.qunlp.aligner.ablation import ROWS

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archehr.pipeline import run_system
 from harness.data import SYNTHETIC, Subtask, inputs_for, load_dataset
-from harness.pipeline import run_system
 from harness.systems import TrainOptions, get_trainer
 from harness.tasks import get_task
 
@@ -95,9 +95,7 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
             zip_path = package_zip(Path(summary["submission"]), folder / "submission.zip")
             if number not in scorers:
                 scorers[number] = SubmissionScorer(split, get_task(f"2026/{number}"), options=ScoringOptions.demo())
-            report = scorers[number].score(
-                read_submission(zip_path), file=str(zip_path), system=summary["system_card"]
-            )
+            report = scorers[number].score(read_submission(zip_path), file=str(zip_path), system=summary["system_card"])
             report_path = report.write(folder / "score.json")
             runs.append(
                 {

@@ -151,9 +151,9 @@ def run_command(
     batch_size: int,
 ) -> None:
     """Run SYSTEM on a FHIR split; writes predictions (resumable) and OUT/submission.json."""
+    from archehr.pipeline import run_system
     from fhirqa.dataset import to_split
     from harness.data import inputs_for
-    from harness.pipeline import run_system
 
     fhir_task = FhirTask(task)
     chosen = _question_ids(question_ids)

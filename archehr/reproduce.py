@@ -234,8 +234,8 @@ Runner = Callable[[RunRequest], Mapping[str, MetricResult]]
 
 
 def default_runner(request: RunRequest) -> Mapping[str, MetricResult]:
-    """``harness.pipeline.run_system`` then ``metrics.scoring.score_submission`` under official settings."""
-    from harness.pipeline import run_system
+    """``archehr.pipeline.run_system`` then ``metrics.scoring.score_submission`` under official settings."""
+    from archehr.pipeline import run_system
     from leaderboard.ingest import entry_from_report
     from metrics.scoring import score_submission
     from submissions import read_submission

@@ -297,7 +297,7 @@ def reproduce_command(
 
     Exit 0 only when nothing failed.
     """
-    from leaderboard.reproduce import FiguresError, context_lines, load_figures, reproduce
+    from archehr.reproduce import FiguresError, context_lines, load_figures, reproduce
 
     try:
         book = load_figures(figures)

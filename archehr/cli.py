@@ -11,9 +11,13 @@ from pathlib import Path
 
 import click
 
-from fhirqa.cli import fhir_group
+from archehr.assets_cli import assets_group
+from archehr.fhir_cli import fhir_group
+from archehr.leaderboard_cli import leaderboard_group, reproduce_command
+from archehr.pipeline import run_system
+from archehr.score_cli import score_command
+from archehr.submission_cli import submit_command, validate_command
 from harness import __version__
-from harness.assets_cli import assets_group
 from harness.cli_support import (
     case_ids_option,
     config_options,
@@ -27,11 +31,7 @@ from harness.data import Subtask, inputs_for, load_dataset
 from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
 from harness.errors import Problem
-from harness.pipeline import run_system
 from harness.systems import TrainOptions, get_trainer, list_systems
-from leaderboard.cli import leaderboard_group, reproduce_command
-from metrics.cli import score_command
-from submissions.cli import submit_command, validate_command
 from systems.qunlp.aligner.cli import ablate_command
 
 
@@ -167,7 +167,7 @@ def demo_command(out: str, only: tuple[str, ...]) -> None:
     """
     from rich.console import Console
 
-    from harness.demo import run_demo
+    from archehr.demo import run_demo
     from leaderboard.api import load_tables
     from leaderboard.render_text import render_tables
     from leaderboard.store import LeaderboardStore
