@@ -155,8 +155,8 @@ def _discover() -> None:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()
-        except Exception as exc:  # a broken plugin must not hide the others
-            logger.warning("could not load system plugin %s (%s): %s", ep.name, ep.value, exc)
+        except ImportError as exc:  # a plugin whose dependencies are missing must not hide the others
+            logger.warning("system plugin %s (%s) cannot be imported: %s", ep.name, ep.value, exc)
 
 
 def list_systems() -> list[SystemEntry]:

@@ -14,8 +14,10 @@ from typing import Any
 
 from harness.data.model import Subtask
 from harness.errors import InputError, Problem
+from harness.tasks import all_tasks
 
-YEARS: tuple[str, ...] = ("2025", "2026")
+#: The official submission formats (the years whose layout a submission file follows), from the tasks.
+YEARS: tuple[str, ...] = tuple(sorted({t.submission_year for t in all_tasks()}))
 
 
 _TEXT_SUBTASKS = (Subtask.QUESTION_INTERPRETATION, Subtask.ANSWER_GENERATION)
