@@ -36,7 +36,7 @@ from metrics.evidence import (
     score_2026_subtask2,
     score_2026_subtask4,
 )
-from metrics.registry import family_outputs, get_metric_spec
+from metrics.registry import check_task, family_outputs, get_metric_spec
 from metrics.report import CaseValue, ScoreReport, Unavailable
 from metrics.suite import ScoringOptions, SuiteMember, build_suite
 
@@ -68,6 +68,7 @@ class SubmissionScorer:
         case_ids: Iterable[str] | None = None,
         options: ScoringOptions | None = None,
     ) -> None:
+        check_task(task)
         self.split = split
         self.task = task
         self.options = options or ScoringOptions()
