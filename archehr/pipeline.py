@@ -12,6 +12,7 @@ from harness.data.model import Case, Split, Subtask
 from harness.errors import HarnessError, InputError
 from harness.runs import RunKey, RunStore
 from harness.systems import build_system, get_system_entry
+from harness.tasks import get_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def run_system(
     entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, case_ids, subtask=int(subtask))
     submission_path = out / SUBMISSION_FILE
     report = validate_submission(
-        entries, split, subtask=int(subtask), year="2026", file=str(submission_path), case_ids=case_ids
+        entries, split, get_task(f"2026/{int(subtask)}"), file=str(submission_path), case_ids=case_ids
     )
     if not report.ok:
         raise InputError(report.errors)

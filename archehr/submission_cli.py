@@ -34,13 +34,6 @@ def _load_split(data: str, split: str) -> Split:
         raise InputError.one(str(exc.args[0]), file=data, field="split") from None
 
 
-def _format(task: Task | None) -> tuple[int | None, str]:
-    """The submission format a task reads: its 2026 subtask (``None`` for 2025) and the format's year."""
-    if task is None:
-        return None, "2026"
-    return (None if task.subtask is None else int(task.subtask)), task.submission_year
-
-
 def _emit(report: ValidationReport, **extra: object) -> None:
     print_json({**report.to_json(), **extra})
     for problem in report.errors:
@@ -57,11 +50,8 @@ def _emit(report: ValidationReport, **extra: object) -> None:
 @report_errors
 def validate_command(submission: Path, data: str, split: str, task: Task, case_ids: list[str] | None) -> None:
     """Check SUBMISSION (submission.json or a zip holding it) against a split, reporting every problem."""
-    subtask, year = _format(task)
     entries = read_submission(submission)
-    report = validate_submission(
-        entries, _load_split(data, split), subtask=subtask, year=year, file=str(submission), case_ids=case_ids
-    )
+    report = validate_submission(entries, _load_split(data, split), task, file=str(submission), case_ids=case_ids)
     _emit(report)
     if not report.ok:
         sys.exit(EXIT_FAILED_CHECK)
@@ -88,12 +78,11 @@ def submit_command(submission: Path, out: Path, data: str | None, split: str | N
         raise click.UsageError("--data and --split go together")
     if data is not None and task is None:
         raise click.UsageError("name the task: --task 2026/N (or --year 2026 --subtask N)")
-    subtask, year = _format(task)
     if submission.resolve() == out.resolve():
         raise click.UsageError("--out must not be the submission itself")
     entries = read_submission(submission, allow_zip=False)
     target = None if data is None or split is None else _load_split(data, split)
-    report = validate_submission(entries, target, subtask=subtask, year=year, file=str(submission))
+    report = validate_submission(entries, target, task, file=str(submission))
     if not report.ok:
         _emit(report, zip=None)
         sys.exit(EXIT_FAILED_CHECK)

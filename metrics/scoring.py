@@ -262,15 +262,7 @@ class SubmissionScorer:
         except ImportError as exc:  # the submissions package is optional to this module
             logger.warning("submissions.validate unavailable: %s", exc)
             return False, [f"not validated: submissions.validate cannot be imported ({exc})"]
-        subtask = None if self.task.subtask is None else int(self.task.subtask)
-        report = validate_submission(
-            entries,
-            self.split,
-            subtask=subtask,
-            year=self.task.submission_year,
-            file=file,
-            case_ids=self.requested_case_ids,
-        )
+        report = validate_submission(entries, self.split, self.task, file=file, case_ids=self.requested_case_ids)
         if not report.ok:
             raise InputError([_problem(p, file) for p in report.errors])
         return True, [str(p) for p in report.warnings]

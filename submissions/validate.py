@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.data.model import Case, CaseKey, Split, Subtask, parse_id_ranges
 from harness.errors import InputError, Problem
-from harness.tasks import get_task
+from harness.tasks import Task, get_task
 from submissions.format2025 import lint_answer_2025
 from submissions.formats import (
     check_year_subtask,
@@ -81,19 +81,23 @@ class _Findings:
 def validate_submission(
     entries: Any,
     split: Split | None,
+    task: Task | None,
     *,
-    subtask: int | None,
-    year: str,
     file: str,
     case_ids: str | Iterable[str] | None = None,
+    envelope_year: str = "2026",
 ) -> ValidationReport:
-    """Check a parsed submission (``json.load`` output) and report every problem.
+    """Check a parsed submission (``json.load`` output) for ``task`` and report every problem.
 
     ``split=None`` checks the structure only (no case set, no id membership). ``case_ids``
     restricts the check to those cases, as the scorers' ``--case_ids_to_score`` does: entries
-    for other cases are ignored (a string is read as ranges, ``"21-120 5"``). A 2026 submission
-    without ``subtask`` gets its envelope checked only.
+    for other cases are ignored (a string is read as ranges, ``"21-120 5"``). ``task=None`` checks
+    the envelope of an ``envelope_year`` submission only.
     """
+    if task is None:
+        year, subtask = envelope_year, None
+    else:
+        year, subtask = task.submission_year, None if task.subtask is None else int(task.subtask)
     st = check_year_subtask(year, subtask)
     if isinstance(case_ids, str):
         case_ids = parse_id_ranges(case_ids)

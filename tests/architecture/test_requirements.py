@@ -31,7 +31,9 @@ def test_requirement_files_agree_with_the_constraints():
     constraints = _pins(REQUIREMENTS / "constraints.txt")
     for path in sorted(REQUIREMENTS.glob("*.txt")):
         for name, version in _pins(path).items():
-            assert constraints.get(name) == version, f"{path.name}: {name}=={version}, constraints: {constraints.get(name)}"
+            assert constraints.get(name) == version, (
+                f"{path.name}: {name}=={version}, constraints: {constraints.get(name)}"
+            )
 
 
 def test_setup_cfg_admits_the_pinned_versions():

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness.data.model import Split
+from harness.tasks import task_for
 from submissions.io import read_submission
 from submissions.validate import validate_submission
 
@@ -26,7 +27,11 @@ def test_bad_fixture_is_reported(name: str, mini_split: Split) -> None:
     spec = MANIFEST[name]
     path = BAD / name
     report = validate_submission(
-        read_submission(path), mini_split, subtask=spec["subtask"], year=spec["year"], file=str(path)
+        read_submission(path),
+        mini_split,
+        None if spec["subtask"] is None and spec["year"] == "2026" else task_for(spec["year"], spec["subtask"]),
+        file=str(path),
+        envelope_year=spec["year"],
     )
     for expected in spec["expect"]:
         pool = report.errors if expected["level"] == "error" else report.warnings
