@@ -1,5 +1,5 @@
-"""The leaderboard: score reports in a local SQLite board, terminal and HTML views, paired significance tests,
-and the check of published figures (``archehr reproduce``). Reads score reports only; imports no model.
+"""The leaderboard: score reports in a local SQLite board, terminal and HTML views, paired significance tests.
+Reads score reports only; imports no model and runs no system (``archehr reproduce`` lives in the app layer).
 
 ``leaderboard_group`` and ``reproduce_command`` (click) live in :mod:`archehr.leaderboard_cli`;
 :func:`add_reports_and_render` (for ``archehr demo``) in :mod:`leaderboard.api`, also importable from here.
