@@ -18,13 +18,20 @@ def assets_group() -> None:
 @assets_group.command("status")
 @report_errors
 def status_command() -> None:
-    """JSON list of every asset: found_at, or missing with how to supply it."""
+    """JSON list of every asset: found_at, or missing with how to supply it, and the metrics that need it."""
+    from metrics.registry import metric_specs
+
+    needed_by: dict[str, list[str]] = {}
+    for spec in metric_specs():
+        for name in spec.assets:
+            needed_by.setdefault(name, []).append(spec.name)
     print_json(
         [
             {
                 **status.to_json(),
                 "purpose": assets.ASSETS[status.name].purpose,
                 "env_var": assets.ASSETS[status.name].env_var,
+                "metrics": needed_by.get(status.name, []),
             }
             for status in assets.status_all()
         ]

@@ -137,6 +137,13 @@ def test_cli_status_lists_everything() -> None:
     missing = rows["distilbert-base-uncased"]
     assert missing["status"] == "missing" and missing["found_at"] is None
     assert missing["env_var"] == "ARCHEHR_BERTSCORE_MODEL" and "ARCHEHR_BERTSCORE_MODEL" in missing["how_to_supply"]
+    assert missing["metrics"] == ["bertscore"] and rows["roberta-base"]["metrics"] == ["alignscore"]
+
+
+def test_every_metric_asset_is_a_known_asset() -> None:
+    from metrics.registry import metric_specs
+
+    assert {name for spec in metric_specs() for name in spec.assets} <= set(assets.ASSETS)
 
 
 def test_cli_fetch_errors(monkeypatch: pytest.MonkeyPatch) -> None:
