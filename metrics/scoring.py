@@ -44,6 +44,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,7 @@ from metrics.evidence import (
     score_2026_subtask2,
     score_2026_subtask4,
 )
+from metrics.lexical import tokenize_13a
 from metrics.report import CaseValue, ScoreReport, Unavailable
 from metrics.subtasks import Formula, combine, formula_for, truncate_words
 from metrics.suite import ScoringOptions, SuiteMember, build_suite
@@ -71,6 +73,9 @@ from metrics.suite import ScoringOptions, SuiteMember, build_suite
 logger = logging.getLogger(__name__)
 
 __all__ = ["ScoringOptions", "SubmissionScorer", "score_submission"]
+
+# a case listed twice: the official 2026 scorers iterate the entries and count it twice; we refuse (docs/scoring.md)
+_DUPLICATE_CASE = "case listed twice; refused, while the official 2026 scorers count it twice"
 
 _EVIDENCE_SCORERS = {"2026-subtask2": score_2026_subtask2, "2026-subtask4": score_2026_subtask4, "2025": score_2025}
 
@@ -372,7 +377,7 @@ class SubmissionScorer:
                 problems.append(Problem(f"entry {index} has no string case_id", file, None, "case_id"))
             elif case_id in wanted:
                 if case_id in found:
-                    problems.append(Problem("case listed twice", file, case_id, "case_id"))
+                    problems.append(Problem(_DUPLICATE_CASE, file, case_id, "case_id"))
                 elif f.prediction_field not in entry:
                     problems.append(Problem(f"no {f.prediction_field!r} field", file, case_id, f.prediction_field))
                 else:
@@ -389,8 +394,10 @@ class SubmissionScorer:
         try:
             for case_id, prediction in found.items():
                 if f.year == "2025":
+                    _refuse_lone_surrogate(prediction, file, case_id, f.prediction_field)
                     texts[case_id], evidence[case_id], cut = _parse_2025(prediction, case_id, file)
                 elif f.max_words is not None:
+                    _refuse_lone_surrogate(prediction, file, case_id, f.prediction_field)
                     texts[case_id], cut = truncate_words(prediction, f.max_words)
                     if not texts[case_id]:
                         raise InputError.one("empty prediction", file=file, case_id=case_id, field=f.prediction_field)
@@ -400,6 +407,14 @@ class SubmissionScorer:
                     evidence[case_id], cut = links(prediction), False
                 if cut:
                     truncated.append(case_id)
+                if "bleu" in f.families and case_id in texts and not tokenize_13a(texts[case_id]).split():
+                    raise InputError.one(
+                        "no token left after BLEU's 13a tokenisation (it deletes '<skipped>' and '-' + newline);"
+                        " the official scorer's BLEU divides by zero on it and scores nothing",
+                        file=file,
+                        case_id=case_id,
+                        field=f.prediction_field,
+                    )
         except (TypeError, KeyError, AttributeError) as exc:  # shapes the validator would have refused
             raise InputError.one(f"malformed prediction ({exc})", file=file, case_id=case_id) from None
         return _Predictions(order, texts, evidence, tuple(truncated))
@@ -407,15 +422,30 @@ class SubmissionScorer:
 
 def _parse_2025(answer: str, case_id: str, file: str) -> tuple[str, frozenset[str], bool]:
     try:
-        from submissions.format2025 import parse_answer_2025
+        from submissions.format2025 import lint_answer_2025, parse_answer_2025
     except ImportError as exc:
         raise HarnessError(f"2025 answers need submissions.format2025 ({exc})") from None
+    errors = lint_answer_2025(answer, file=file, case_id=case_id).errors  # what the official scorer refuses
+    if errors:
+        raise InputError(list(errors))
     parsed = parse_answer_2025(answer)
-    if not parsed.lines:
-        raise InputError.one("empty answer", file=file, case_id=case_id, field="answer")
-    if not parsed.citations:
-        raise InputError.one("no citations at all (the official 2025 scorer refuses it)", file=file, case_id=case_id)
     return parsed.answer_text, frozenset(parsed.citations), parsed.truncated
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogate(text: str, file: str, case_id: str, field: str) -> None:
+    """``json.load`` accepts an escaped lone surrogate (``"\\ud800"``): not text, and the official scorers crash."""
+    match = _LONE_SURROGATE.search(text) if isinstance(text, str) else None
+    if match:
+        raise InputError.one(
+            f"lone surrogate U+{ord(match.group(0)):04X} at character {match.start()} is not valid Unicode;"
+            " the official scorers crash on it",
+            file=file,
+            case_id=case_id,
+            field=field,
+        )
 
 
 def _checked(family: str, key: str, values: Sequence[float] | None, n: int) -> list[float]:

@@ -32,6 +32,7 @@ class ParsedLine:
     sentence: str
     citations: tuple[str, ...]
     has_citation_group: bool
+    group: str = ""  # the raw text between the last two pipes, blank items included
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def format_answer_2025(
 
 
 def parse_answer_2025(answer: str) -> ParsedAnswer:
-    """Parse an answer exactly as the official 2025 scorer does (quirks included)."""
+    """Parse an answer exactly as the official 2025 scorer does (quirks included; docs/scoring.md, "2025")."""
     lines: list[ParsedLine] = []
     sentences: list[str] = []
     citations: list[str] = []
@@ -101,18 +102,23 @@ def parse_answer_2025(answer: str) -> ParsedAnswer:
             continue
         parts = raw.rsplit("|", 2)
         if len(parts) < 3:
-            sentence, cites, grouped = raw.strip(), (), False
+            sentence, cites, group = raw.strip(), (), None
         else:
-            sentence, cites, grouped = parts[-3].strip(), tuple(parts[-2].split(",")), True
-        if not sentence.endswith(_SENTENCE_END):
+            # items are not stripped (" 2" never matches), but blank items are dropped
+            sentence, group = parts[-3].strip(), parts[-2]
+            cites = tuple(c for c in group.split(",") if c.strip())
+        if sentence and not sentence.endswith(_SENTENCE_END):
             sentence += "."
-        lines.append(ParsedLine(number, raw, sentence, cites, grouped))
-        sentences.append(sentence)
+        lines.append(ParsedLine(number, raw, sentence, cites, group is not None, group or ""))
+        if sentence:  # a citation-only line adds no text
+            sentences.append(sentence)
         citations.extend(cites)
-    words = " ".join(sentences).split(" ")
+    text = " ".join(sentences)
+    words = [w for w in text.split(" ") if w.strip()]
     truncated = len(words) > WORD_LIMIT_2025
-    text = " ".join(words[:WORD_LIMIT_2025]) if truncated else " ".join(sentences)
-    return ParsedAnswer(text, tuple(citations), tuple(lines), len(words) if sentences else 0, truncated)
+    if truncated:
+        text = " ".join(words[:WORD_LIMIT_2025])
+    return ParsedAnswer(text, tuple(citations), tuple(lines), len(words), truncated)
 
 
 def lint_answer_2025(
@@ -137,8 +143,18 @@ def lint_answer_2025(
     if not parsed.citations:
         errors.append(
             Problem(
-                "no citations at all: the official 2025 scorer refuses the case;"
-                " end each sentence with pipe citations like 'Text. |1,2|'",
+                "no citations at all: the official 2025 scorer stops on it ('No citations found') and scores"
+                " nothing; end each sentence with pipe citations like 'Text. |1,2|'",
+                file,
+                case_id,
+                _FIELD,
+            )
+        )
+    if not parsed.answer_text:
+        errors.append(
+            Problem(
+                "no answer text: every line holds only citations, and the official 2025 scorer's BLEU divides by"
+                " zero on an empty answer",
                 file,
                 case_id,
                 _FIELD,
@@ -146,12 +162,14 @@ def lint_answer_2025(
         )
     for line in parsed.lines:
         at = f"line {line.line_number}"
+        if line.has_citation_group and not line.sentence and parsed.answer_text:
+            warn(f"{at}: only citations on this line; it adds no text (its citations count)")
         for match in _BRACKET_CITATION.finditer(line.raw):
             warn(f"{at}: bracket citation {match.group(0)} is read as words, not citations; end the line with |…|")
         pipes = line.raw.count("|")
         if pipes >= 4:
             warn(
-                f"{at}: {pipes // 2} pipe groups on one line; only the last, |{','.join(line.citations)}|, counts"
+                f"{at}: {pipes // 2} pipe groups on one line; only the last, |{line.group}|, counts"
                 " and the earlier ones become part of the sentence text"
             )
         elif pipes in (1, 3):
@@ -172,13 +190,12 @@ def lint_answer_2025(
 def _lint_citation_items(
     line: ParsedLine, at: str, sentence_ids: Collection[str] | None, warn: Callable[[str], None]
 ) -> None:
-    spaced = [c for c in line.citations if c.strip() and c != c.strip()]
+    spaced = [c for c in line.citations if c != c.strip()]
     if spaced:
-        group = ",".join(line.citations)
         shown = ", ".join(repr(c) for c in spaced)
-        warn(f"{at}: spaces in |{group}| make the scorer read {shown}, which match no sentence; write |1,2|")
-    if any(not c.strip() for c in line.citations):
-        warn(f"{at}: empty citation in |{','.join(line.citations)}|")
+        warn(f"{at}: spaces in |{line.group}| make the scorer read {shown}, which match no sentence; write |1,2|")
+    if any(not c.strip() for c in line.group.split(",")):
+        warn(f"{at}: empty citation item in |{line.group}| (the scorer drops it)")
     if sentence_ids is not None:
         unknown = [c.strip() for c in line.citations if c.strip() and c.strip() not in sentence_ids]
         if unknown:
