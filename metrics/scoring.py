@@ -1,41 +1,8 @@
-"""Score a submission against a split's key with the official ArchEHR-QA rules (spec §2-§4).
+"""Score a submission against a split's key with the official ArchEHR-QA rules.
 
-:class:`SubmissionScorer` is built once per (split, year, subtask, case ids, options): it checks the gold,
-builds the reference and source texts, hashes them, and prepares each metric on the references once;
-:meth:`SubmissionScorer.score` then scores any number of submissions (:func:`score_submission` does both
-for one). Scoring a submission:
-
-1. validates it with ``submissions.validate_submission`` (a failed validation raises
-   :class:`~harness.errors.InputError` listing every problem, as the official scorer refuses the file);
-2. applies the official length rules (2026 subtasks 1 and 3: strip, then past 15 / 75 whitespace tokens
-   keep that many joined by single spaces; 2025: the official pipe-citation parse and its 75-word cut);
-3. computes every text metric once, batched across cases, and the evidence scores;
-4. aggregates: each text key is the mean of its per-case values (percent); evidence keys follow
-   :mod:`metrics.evidence`; combined keys follow :mod:`metrics.subtasks`.
-
-What is compared with what (spec §3): 2026 subtask 1, the prediction with the gold clinician question;
-subtask 3, with ``clinician_answer_without_citations`` (SARI source: the patient narrative); 2025, with
-``narrative + "\\n\\n" + clinician question + "\\n\\n" + "\\n".join(essential sentences)`` (SARI source:
-narrative + "\\n\\n" + question; SARI reference: the essential sentences joined by newlines).
-
-Deviation from the official 2025 scorer: it joins the essential sentences in the iteration order of a
-Python set, which varies with the hash seed (and so do its scores); we join them in ascending numeric
-sentence-id order, which makes the 2025 text scores reproducible.
-
-Cases are aggregated in the order of the submission's entries, as the official scorers iterate them
-(only the last bits of a float can depend on it). Text metrics report per-case percent values and the
-subtask value is their mean; the official scorers average fractions and then multiply by 100, which
-agrees to within about 1e-13.
-
-Partial scores (our choice): when a metric family cannot run it is recorded under ``unavailable`` with
-its reason and fix, its output keys are ``null``, and every combined key that needs it (the overall
-score) is ``null`` too: an official key never holds a number that is not the official one. The report
-is then ``partial``, names the ``missing`` components, and gives under ``partial_scores`` the mean over
-the components that did run, for information only. ``--lexical-only`` skips the neural families this
-way and says so in the flags and the scorer signature. Explicit stand-ins (BERTScore MiniLM,
-MEDCON-HPO) do enter the combined keys, which are then listed as ``not_comparable`` with the stand-in,
-and their signatures differ from the official ones. (The official subtask-1 scorer turns a metric that
-raises into 0.0 and averages it in; we never do: a failing metric is unavailable, never a zero.)
+:class:`SubmissionScorer` is built once per (split, year, subtask, case ids, options) and scores any number of
+submissions; :func:`score_submission` does both for one. The rules (validation, length rules, what is compared
+with what, aggregation, partial scores, deviations and refusals) are specified in docs/scoring.md.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """The official scoring formulas as data, in one place: per year and subtask, the output keys, the metrics
-they need, how overall scores are combined, the length rules and what each text is compared with.
+they need, how the combined keys are computed, the length rules and what each text is compared with.
 
-Keys and formulas follow the official scorers (spec §2-§4). Combined keys are evaluated in order with
-``numpy.mean`` over their components in the listed order (the official scorers' own order, which fixes
-the last bit of the float); a single component is copied. The 2025 overall is named ``overall_score``
-like the 2026 ones (the spec calls it "overall"), so every leaderboard column of that name means the
-same thing: the task's official overall score.
-
-When a component is unavailable its combined key is ``None`` (never a number that is not the official
-one); :func:`combine` also returns the mean over the available components under ``partial`` and the
-names of the missing ones, for the report to show clearly flagged.
+The rules are specified in docs/scoring.md ("Per task", "Aggregation", "Partial scores").
 """
 
 from __future__ import annotations
@@ -52,10 +44,8 @@ class Combined:
 class Formula:
     """Everything the scorer of one (year, subtask) needs to know, as data.
 
-    ``max_words``/``word_split``: the official length rule. ``"whitespace"`` (2026): the stripped text,
-    or, past ``max_words`` whitespace tokens, the first ``max_words`` rejoined by single spaces.
-    ``"single-space"`` (2025): the answer parsed from its pipe citations (``submissions.format2025``),
-    whose sentences are joined by spaces and cut after ``max_words`` items of ``split(" ")``.
+    ``max_words``/``word_split``: the official length rule (docs/scoring.md, "Length rules"): ``"whitespace"``
+    (2026, :func:`truncate_words`) or ``"single-space"`` (2025, ``submissions.format2025.parse_answer_2025``).
     """
 
     year: str

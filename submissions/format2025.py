@@ -1,10 +1,8 @@
 """The 2025 answer string: writer, the official parser reproduced exactly, and a pitfall linter.
 
-One answer sentence per line, ending in pipe citations: ``Sentence text. |2,3|``.
-The official scorer splits on newlines, skips blank lines, and reads each line with
-``rsplit("|", 2)``; the citation items are *not* stripped, so ``|1, 2|`` yields ``" 2"``,
-which never matches a sentence id. :func:`parse_answer_2025` reproduces that; the linter
-reports every way an answer can silently lose citations.
+One answer sentence per line, ending in pipe citations: ``Sentence text. |2,3|``. The official parsing rules
+(quirks included) are specified in docs/scoring.md ("The 2025 answer"); the linter reports every way an answer
+can silently lose citations, and as errors what the official scorer refuses.
 """
 
 from __future__ import annotations
@@ -39,8 +37,8 @@ class ParsedLine:
 class ParsedAnswer:
     """A 2025 answer as the official scorer reads it.
 
-    ``citations`` keeps the raw items in order, duplicates and stray spaces included;
-    ``answer_text`` is truncated to :data:`WORD_LIMIT_2025` words (split on single spaces).
+    ``citations`` keeps the non-blank raw items in order, duplicates and stray spaces included; ``answer_text``
+    is cut to :data:`WORD_LIMIT_2025` non-blank words of ``split(" ")``; ``word_count`` counts those words.
     """
 
     answer_text: str
@@ -93,7 +91,7 @@ def format_answer_2025(
 
 
 def parse_answer_2025(answer: str) -> ParsedAnswer:
-    """Parse an answer exactly as the official 2025 scorer does (quirks included; docs/scoring.md, "2025")."""
+    """Parse an answer exactly as the official 2025 scorer does (docs/scoring.md, "The 2025 answer")."""
     lines: list[ParsedLine] = []
     sentences: list[str] = []
     citations: list[str] = []

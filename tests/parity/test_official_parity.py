@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,18 @@ def test_score_command_refuses_a_lone_surrogate_in_one_line(tmp_path) -> None:
     (line,) = result.stderr.splitlines()
     assert f"file {sub}, case {entries[0]['case_id']}, field prediction: lone surrogate U+D83D" in line
     assert result.stdout == "" and not out.exists()
+
+
+def test_the_documented_command_prints_the_official_numbers() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "scoring.md").read_text(encoding="utf-8")
+    (command,) = [line for line in doc.splitlines() if line.startswith("archehr score tests/parity/")]
+    args = shlex.split(command)[2:]
+    root = Path(__file__).parents[2]
+    args = [str(root / a) if a.startswith("tests/") else a for a in args]
+    result = CliRunner().invoke(score_command, args)
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)["scores"]
+    official = _json("official/syn-dev/st3/gold.json")
+    formula = _scorer("syn-dev", "st3").formula
+    for key in formula.text_outputs:
+        assert _close(scores[key], official[key]) if key not in NOT_RUN else scores[key] is None, key
