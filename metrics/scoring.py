@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from harness import __version__
 from harness.data.model import Case, CaseKey, Split, Subtask, sort_ids
 from harness.data.tasks import gold_problems
 from harness.errors import HarnessError, InputError, Problem
+from harness.textutil import lone_surrogate
 from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
 from metrics.evidence import SIGNATURES as EVIDENCE_SIGNATURES
 from metrics.evidence import (
@@ -399,20 +399,10 @@ def _parse_2025(answer: str, case_id: str, file: str) -> tuple[str, frozenset[st
     return parsed.answer_text, frozenset(parsed.citations), parsed.truncated
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _refuse_lone_surrogate(text: str, file: str, case_id: str, field: str) -> None:
-    """``json.load`` accepts an escaped lone surrogate (``"\\ud800"``): not text, and the official scorers crash."""
-    match = _LONE_SURROGATE.search(text) if isinstance(text, str) else None
-    if match:
-        raise InputError.one(
-            f"lone surrogate U+{ord(match.group(0)):04X} at character {match.start()} is not valid Unicode;"
-            " the official scorers crash on it",
-            file=file,
-            case_id=case_id,
-            field=field,
-        )
+def _refuse_lone_surrogate(text: Any, file: str, case_id: str, field: str) -> None:
+    problem = lone_surrogate(text) if isinstance(text, str) else None
+    if problem:
+        raise InputError.one(problem, file=file, case_id=case_id, field=field)
 
 
 def _checked(family: str, key: str, values: Sequence[float] | None, n: int) -> list[float]:
