@@ -167,7 +167,7 @@ def lint_answer_2025(
         pipes = line.raw.count("|")
         if pipes >= 4:
             warn(
-                f"{at}: {pipes // 2} pipe groups on one line; only the last, |{line.group}|, counts"
+                f"{at}: {pipes // 2} pipe groups on one line; only the last, |{_shown(line.group)}|, counts"
                 " and the earlier ones become part of the sentence text"
             )
         elif pipes in (1, 3):
@@ -191,9 +191,11 @@ def _lint_citation_items(
     spaced = [c for c in line.citations if c != c.strip()]
     if spaced:
         shown = ", ".join(repr(c) for c in spaced)
-        warn(f"{at}: spaces in |{line.group}| make the scorer read {shown}, which match no sentence; write |1,2|")
+        warn(
+            f"{at}: spaces in |{_shown(line.group)}| make the scorer read {shown}, which match no sentence; write |1,2|"
+        )
     if any(not c.strip() for c in line.group.split(",")):
-        warn(f"{at}: empty citation item in |{line.group}| (the scorer drops it)")
+        warn(f"{at}: empty citation item in |{_shown(line.group)}| (the scorer drops it)")
     if sentence_ids is not None:
         unknown = [c.strip() for c in line.citations if c.strip() and c.strip() not in sentence_ids]
         if unknown:
@@ -201,3 +203,8 @@ def _lint_citation_items(
             warn(
                 f"{at}: cites {', '.join(unknown)}, not a sentence of this case (sentences: {known}); it never matches"
             )
+
+
+def _shown(text: str) -> str:
+    """``text`` with control characters escaped (``\\t``), safe to print on a terminal."""
+    return repr(text)[1:-1] if not text.isprintable() else text

@@ -183,3 +183,9 @@ def test_citation_only_line_warns() -> None:
 def test_long_answer_warns_about_truncation() -> None:
     messages = _warnings(" ".join(["word"] * 80) + " |1|")
     assert any("80 words" in m for m in messages)
+
+
+def test_warnings_escape_control_characters() -> None:
+    messages = _warnings("One. |1, ,\t|\nTwo |2| and |\x1b3|")
+    assert any("|1, ,\\t|" in m for m in messages) and any("|\\x1b3|" in m for m in messages)
+    assert all(m.isprintable() for m in messages)
