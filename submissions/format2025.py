@@ -201,7 +201,8 @@ def _lint_citation_items(
         if unknown:
             known = describe_ids(sentence_ids)
             warn(
-                f"{at}: cites {', '.join(map(_shown, unknown))}, not a sentence of this case (sentences: {known}); it never matches"
+                f"{at}: cites {', '.join(map(_shown, unknown))}, not a sentence of this case (sentences: {known});"
+                " it never matches"
             )
 
 
