@@ -1,4 +1,4 @@
-"""Small text helpers shared by systems: tokenising for lexical retrieval, sentence splitting, word cuts."""
+"""Small text helpers shared by systems and the scorer: lexical tokens, sentence splitting, word cuts, bad text."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 STOPWORDS = frozenset(
     """a an and are as at be been but by did do does for from had has have he her his i if in is it its me
@@ -28,3 +29,18 @@ def cut_words(text: str, limit: int) -> str:
     """The first ``limit`` whitespace tokens, rejoined with single spaces (the official length rule)."""
     words = text.split()
     return " ".join(words[:limit]) if len(words) > limit else text
+
+
+def lone_surrogate(text: str) -> str | None:
+    """Why ``text`` is not valid Unicode, or ``None``: ``json.load`` accepts an escaped lone surrogate (``"\\ud800"``).
+
+    Pairs were already combined by the JSON decoder, so any surrogate code point left is a lone one; the official
+    scorers crash on it. The message names the code point, never prints it.
+    """
+    match = _LONE_SURROGATE.search(text)
+    if match is None:
+        return None
+    return (
+        f"lone surrogate U+{ord(match.group(0)):04X} at character {match.start()} is not valid Unicode;"
+        " the official scorers crash on it"
+    )

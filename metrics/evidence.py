@@ -1,21 +1,7 @@
-"""Evidence precision / recall / F1 (spec §4), each variant with its own empty-set conventions.
-
-Per-case sets are compared; duplicate ids have already collapsed. Every aggregate is returned in
-percent (the official ``× 100`` applied to the fraction), macro = ``numpy.mean`` of the per-case
-fractions, micro = pooled counts, exactly as the official scorers compute them.
-
-- 2026 subtask 2 (:func:`score_2026_subtask2`), per case: predicted and gold both empty → P = R = F1 = 1;
-  exactly one empty → 0; else the usual. Micro: pooled 0 predicted and 0 gold → 1, else a zero
-  denominator gives 0. Strict gold = ``essential``. Lenient (the 2026 rule): predicted ids labelled
-  ``supplementary`` are dropped, then scored against the essential-only gold (lenient recall = strict recall).
-- 2026 subtask 4 (:func:`score_2026_subtask4`), links (answer_id, evidence_id), per case and micro alike:
-  P = 0 when nothing is predicted, R = 0 when the gold is empty, F1 = 0 when P + R = 0 (so empty vs
-  empty scores 0, unlike subtask 2).
-- 2025 (:func:`score_2025`): the subtask-4 rule (zero denominators give 0) on citations, per case and
-  pooled. Strict gold = essential; lenient gold = essential ∪ supplementary (not the 2026 rule).
-
-Per-case values come back too: the counts ``[tp, predicted, gold]`` of each variant (what a paired
-significance test of a micro score resamples) and the per-case P/R/F1 in percent (the macro rows).
+"""Evidence precision / recall / F1, each variant with its own empty-set conventions (docs/scoring.md,
+"Evidence scores"): 2026 subtask 2 (:func:`score_2026_subtask2`), 2026 subtask 4 (:func:`score_2026_subtask4`)
+and 2025 (:func:`score_2025`). Aggregates are in percent; per-case counts ``[tp, predicted, gold]`` and per-case
+P/R/F1 come back too.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from harness.data.model import Split
 from harness.errors import HarnessError, InputError, Problem
 from harness.signature import Signature
 from harness.tasks import CaseGold, Task
+from harness.textutil import lone_surrogate
 from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable
 from metrics.combine import combine
 from metrics.evidence import SIGNATURES as EVIDENCE_SIGNATURES
@@ -36,11 +37,15 @@ from metrics.evidence import (
     score_2026_subtask2,
     score_2026_subtask4,
 )
+from metrics.lexical import tokenize_13a
 from metrics.registry import check_task, family_outputs, get_metric_spec
 from metrics.report import CaseValue, ScoreReport, Unavailable
 from metrics.suite import ScoringOptions, SuiteMember, build_suite
 
 logger = logging.getLogger(__name__)
+
+# a case listed twice: the official 2026 scorers iterate the entries and count it twice; we refuse (docs/scoring.md)
+_DUPLICATE_CASE = "case listed twice; refused, while the official 2026 scorers count it twice"
 
 __all__ = ["ScoringOptions", "SubmissionScorer", "score_submission"]
 
@@ -281,7 +286,7 @@ class SubmissionScorer:
                 problems.append(Problem(f"entry {index} has no string case_id", file, None, "case_id"))
             elif case_id in wanted:
                 if case_id in found:
-                    problems.append(Problem("case listed twice", file, case_id, "case_id"))
+                    problems.append(Problem(_DUPLICATE_CASE, file, case_id, "case_id"))
                 elif task.prediction_field not in entry:
                     problems.append(
                         Problem(f"no {task.prediction_field!r} field", file, case_id, task.prediction_field)
@@ -300,8 +305,10 @@ class SubmissionScorer:
         try:
             for case_id, prediction in found.items():
                 if task.prediction == "answer-2025":
+                    _refuse_lone_surrogate(prediction, file, case_id, task.prediction_field)
                     texts[case_id], evidence[case_id], cut = _parse_2025(prediction, case_id, file)
                 elif task.prediction == "text":
+                    _refuse_lone_surrogate(prediction, file, case_id, task.prediction_field)
                     texts[case_id], cut = task.truncate(prediction)
                     if not texts[case_id]:
                         raise InputError.one(
@@ -313,6 +320,14 @@ class SubmissionScorer:
                     evidence[case_id], cut = links(prediction), False
                 if cut:
                     truncated.append(case_id)
+                if "bleu" in task.families and case_id in texts and not tokenize_13a(texts[case_id]).split():
+                    raise InputError.one(
+                        "no token left after BLEU's 13a tokenisation (it deletes '<skipped>' and '-' + newline);"
+                        " the official scorer's BLEU divides by zero on it and scores nothing",
+                        file=file,
+                        case_id=case_id,
+                        field=task.prediction_field,
+                    )
         except (TypeError, KeyError, AttributeError) as exc:  # shapes the validator would have refused
             raise InputError.one(f"malformed prediction ({exc})", file=file, case_id=case_id) from None
         return _Predictions(order, texts, evidence, tuple(truncated))
@@ -320,15 +335,20 @@ class SubmissionScorer:
 
 def _parse_2025(answer: str, case_id: str, file: str) -> tuple[str, frozenset[str], bool]:
     try:
-        from submissions.format2025 import parse_answer_2025
+        from submissions.format2025 import lint_answer_2025, parse_answer_2025
     except ImportError as exc:
         raise HarnessError(f"2025 answers need submissions.format2025 ({exc})") from None
+    errors = lint_answer_2025(answer, file=file, case_id=case_id).errors  # what the official scorer refuses
+    if errors:
+        raise InputError(list(errors))
     parsed = parse_answer_2025(answer)
-    if not parsed.lines:
-        raise InputError.one("empty answer", file=file, case_id=case_id, field="answer")
-    if not parsed.citations:
-        raise InputError.one("no citations at all (the official 2025 scorer refuses it)", file=file, case_id=case_id)
     return parsed.answer_text, frozenset(parsed.citations), parsed.truncated
+
+
+def _refuse_lone_surrogate(text: Any, file: str, case_id: str, field: str) -> None:
+    problem = lone_surrogate(text) if isinstance(text, str) else None
+    if problem:
+        raise InputError.one(problem, file=file, case_id=case_id, field=field)
 
 
 def _checked(family: str, key: str, values: Sequence[float] | None, n: int) -> list[float]:

@@ -1,10 +1,8 @@
 """The 2025 answer string: writer, the official parser reproduced exactly, and a pitfall linter.
 
-One answer sentence per line, ending in pipe citations: ``Sentence text. |2,3|``.
-The official scorer splits on newlines, skips blank lines, and reads each line with
-``rsplit("|", 2)``; the citation items are *not* stripped, so ``|1, 2|`` yields ``" 2"``,
-which never matches a sentence id. :func:`parse_answer_2025` reproduces that; the linter
-reports every way an answer can silently lose citations.
+One answer sentence per line, ending in pipe citations: ``Sentence text. |2,3|``. The official parsing rules
+(quirks included) are specified in docs/scoring.md ("The 2025 answer"); the linter reports every way an answer
+can silently lose citations, and as errors what the official scorer refuses.
 """
 
 from __future__ import annotations
@@ -34,14 +32,15 @@ class ParsedLine:
     sentence: str
     citations: tuple[str, ...]
     has_citation_group: bool
+    group: str = ""  # the raw text between the last two pipes, blank items included
 
 
 @dataclass(frozen=True)
 class ParsedAnswer:
     """A 2025 answer as the official scorer reads it.
 
-    ``citations`` keeps the raw items in order, duplicates and stray spaces included;
-    ``answer_text`` is truncated to the 2025 task's ``max_words`` words (split on single spaces).
+    ``citations`` keeps the non-blank raw items in order, duplicates and stray spaces included; ``answer_text``
+    is cut to :data:`WORD_LIMIT_2025` non-blank words of ``split(" ")``; ``word_count`` counts those words.
     """
 
     answer_text: str
@@ -94,7 +93,7 @@ def format_answer_2025(
 
 
 def parse_answer_2025(answer: str) -> ParsedAnswer:
-    """Parse an answer exactly as the official 2025 scorer does (quirks included)."""
+    """Parse an answer exactly as the official 2025 scorer does (docs/scoring.md, "The 2025 answer")."""
     lines: list[ParsedLine] = []
     sentences: list[str] = []
     citations: list[str] = []
@@ -103,18 +102,23 @@ def parse_answer_2025(answer: str) -> ParsedAnswer:
             continue
         parts = raw.rsplit("|", 2)
         if len(parts) < 3:
-            sentence, cites, grouped = raw.strip(), (), False
+            sentence, cites, group = raw.strip(), (), None
         else:
-            sentence, cites, grouped = parts[-3].strip(), tuple(parts[-2].split(",")), True
-        if not sentence.endswith(_SENTENCE_END):
+            # items are not stripped (" 2" never matches), but blank items are dropped
+            sentence, group = parts[-3].strip(), parts[-2]
+            cites = tuple(c for c in group.split(",") if c.strip())
+        if sentence and not sentence.endswith(_SENTENCE_END):
             sentence += "."
-        lines.append(ParsedLine(number, raw, sentence, cites, grouped))
-        sentences.append(sentence)
+        lines.append(ParsedLine(number, raw, sentence, cites, group is not None, group or ""))
+        if sentence:  # a citation-only line adds no text
+            sentences.append(sentence)
         citations.extend(cites)
-    words = " ".join(sentences).split(" ")
+    text = " ".join(sentences)
+    words = [w for w in text.split(" ") if w.strip()]
     truncated = len(words) > WORD_LIMIT_2025
-    text = " ".join(words[:WORD_LIMIT_2025]) if truncated else " ".join(sentences)
-    return ParsedAnswer(text, tuple(citations), tuple(lines), len(words) if sentences else 0, truncated)
+    if truncated:
+        text = " ".join(words[:WORD_LIMIT_2025])
+    return ParsedAnswer(text, tuple(citations), tuple(lines), len(words), truncated)
 
 
 def lint_answer_2025(
@@ -139,8 +143,18 @@ def lint_answer_2025(
     if not parsed.citations:
         errors.append(
             Problem(
-                "no citations at all: the official 2025 scorer refuses the case;"
-                " end each sentence with pipe citations like 'Text. |1,2|'",
+                "no citations at all: the official 2025 scorer stops on it ('No citations found') and scores"
+                " nothing; end each sentence with pipe citations like 'Text. |1,2|'",
+                file,
+                case_id,
+                _FIELD,
+            )
+        )
+    if not parsed.answer_text:
+        errors.append(
+            Problem(
+                "no answer text: every line holds only citations, and the official 2025 scorer's BLEU divides by"
+                " zero on an empty answer",
                 file,
                 case_id,
                 _FIELD,
@@ -148,12 +162,14 @@ def lint_answer_2025(
         )
     for line in parsed.lines:
         at = f"line {line.line_number}"
+        if line.has_citation_group and not line.sentence and parsed.answer_text:
+            warn(f"{at}: only citations on this line; it adds no text (its citations count)")
         for match in _BRACKET_CITATION.finditer(line.raw):
             warn(f"{at}: bracket citation {match.group(0)} is read as words, not citations; end the line with |…|")
         pipes = line.raw.count("|")
         if pipes >= 4:
             warn(
-                f"{at}: {pipes // 2} pipe groups on one line; only the last, |{','.join(line.citations)}|, counts"
+                f"{at}: {pipes // 2} pipe groups on one line; only the last, |{_shown(line.group)}|, counts"
                 " and the earlier ones become part of the sentence text"
             )
         elif pipes in (1, 3):
@@ -174,17 +190,24 @@ def lint_answer_2025(
 def _lint_citation_items(
     line: ParsedLine, at: str, sentence_ids: Collection[str] | None, warn: Callable[[str], None]
 ) -> None:
-    spaced = [c for c in line.citations if c.strip() and c != c.strip()]
+    spaced = [c for c in line.citations if c != c.strip()]
     if spaced:
-        group = ",".join(line.citations)
         shown = ", ".join(repr(c) for c in spaced)
-        warn(f"{at}: spaces in |{group}| make the scorer read {shown}, which match no sentence; write |1,2|")
-    if any(not c.strip() for c in line.citations):
-        warn(f"{at}: empty citation in |{','.join(line.citations)}|")
+        warn(
+            f"{at}: spaces in |{_shown(line.group)}| make the scorer read {shown}, which match no sentence; write |1,2|"
+        )
+    if any(not c.strip() for c in line.group.split(",")):
+        warn(f"{at}: empty citation item in |{_shown(line.group)}| (the scorer drops it)")
     if sentence_ids is not None:
         unknown = [c.strip() for c in line.citations if c.strip() and c.strip() not in sentence_ids]
         if unknown:
             known = describe_ids(sentence_ids)
             warn(
-                f"{at}: cites {', '.join(unknown)}, not a sentence of this case (sentences: {known}); it never matches"
+                f"{at}: cites {', '.join(map(_shown, unknown))}, not a sentence of this case (sentences: {known});"
+                " it never matches"
             )
+
+
+def _shown(text: str) -> str:
+    """``text`` with control characters escaped (``\\t``), safe to print on a terminal."""
+    return repr(text)[1:-1] if not text.isprintable() else text

@@ -15,6 +15,7 @@ from typing import Any
 from harness.data.model import Subtask
 from harness.errors import InputError, Problem
 from harness.tasks import all_tasks
+from harness.textutil import lone_surrogate
 
 #: The official submission formats (the years whose layout a submission file follows), from the tasks.
 YEARS: tuple[str, ...] = tuple(sorted({t.submission_year for t in all_tasks()}))
@@ -112,7 +113,8 @@ def _text_problems(value: Any, field: str, file: str | None, case_id: str | None
         return [Problem(f"{what} must be a string, got {json_type(value)}", file, case_id, field)]
     if not value.strip():
         return [Problem(f"empty {what}: the official scorer refuses the whole submission", file, case_id, field)]
-    return []
+    invalid = lone_surrogate(value)
+    return [Problem(invalid, file, case_id, field)] if invalid else []
 
 
 def _id_list_problems(value: Any, field: str, file: str | None, case_id: str | None) -> list[Problem]:

@@ -156,7 +156,12 @@ def _check_entries(
         found.warn(f"{ignored} entries for cases outside the requested case ids were ignored", where="case_id")
     for case_id, where in positions.items():
         if len(where) > 1:
-            found.error(f"case appears {len(where)} times (entries {', '.join(map(str, where))})", case_id, "case_id")
+            found.error(
+                f"case appears {len(where)} times (entries {', '.join(map(str, where))}); refused, while the official"
+                " 2026 scorers count it that many times",
+                case_id,
+                "case_id",
+            )
     if expected is None:
         return
     name = split.name if split is not None else "?"

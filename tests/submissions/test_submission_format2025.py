@@ -77,8 +77,23 @@ def test_parser_reads_only_the_last_pipe_group() -> None:
     assert parsed.citations == ("2",)
 
 
-def test_parser_empty_group_yields_an_empty_item() -> None:
-    assert parse_answer_2025("Text. ||").citations == ("",)
+@pytest.mark.parametrize(
+    ("answer", "citations"),
+    [("Text. ||", ()), ("Text. |1,2,|", ("1", "2")), ("Text. |1,,2|", ("1", "2")), ("Text. |3, ,\t|", ("3",))],
+)
+def test_parser_drops_blank_citation_items(answer: str, citations: tuple[str, ...]) -> None:
+    parsed = parse_answer_2025(answer)
+    assert parsed.citations == citations == parsed.lines[0].citations
+    assert parsed.lines[0].group == answer.split("|")[1]
+
+
+def test_parser_citation_only_lines_add_no_text() -> None:
+    parsed = parse_answer_2025("|1|\nThe stent was blocked |2|\n  |3,4|  \nIt was replaced. |5|")
+    assert parsed.answer_text == "The stent was blocked. It was replaced."
+    assert parsed.citations == ("1", "2", "3", "4", "5")
+    assert [line.sentence for line in parsed.lines] == ["", "The stent was blocked.", "", "It was replaced."]
+    only = parse_answer_2025("|1|\n|2|")
+    assert (only.answer_text, only.citations, only.word_count) == ("", ("1", "2"), 0)
 
 
 def test_parser_truncates_to_75_words_keeping_all_citations() -> None:
@@ -91,12 +106,14 @@ def test_parser_truncates_to_75_words_keeping_all_citations() -> None:
     assert parsed.citations == tuple(str(i) for i in range(1, 9))
 
 
-def test_parser_counts_words_on_single_spaces() -> None:
-    text = "a  b " * 25 + "|1|"  # double spaces: the empty strings count as words
+def test_parser_counts_only_non_blank_words_and_rejoins_them() -> None:
+    text = "a  b " * 37 + "c. |1|"  # 75 words: the empty strings of double spaces do not count
     parsed = parse_answer_2025(text)
     assert parsed.word_count == 75
-    assert not parsed.truncated
-    assert parse_answer_2025("a  b " * 26 + "|1|").truncated
+    assert not parsed.truncated and parsed.answer_text == text[:-4].strip()
+    longer = parse_answer_2025("a  b\t " * 38 + "|1|")  # 76 words: the first 75, joined by single spaces
+    assert longer.word_count == 76 and longer.truncated
+    assert longer.answer_text == " ".join(["a", "b\t"] * 37 + ["a"])
 
 
 # ---------------------------------------------------------------- linter
@@ -154,8 +171,21 @@ def test_unknown_and_empty_citations_warn() -> None:
 def test_no_citations_and_empty_answers_are_errors() -> None:
     assert lint_answer_2025("Just text.").errors
     assert lint_answer_2025(" \n ").errors
+    (error,) = lint_answer_2025("|1|\n|2|", case_id="9").errors
+    assert error.message.startswith("no answer text") and "divides by zero" in error.message
+
+
+def test_citation_only_line_warns() -> None:
+    (message,) = _warnings("|1|\nTwo. |2|")
+    assert message.startswith("line 1: only citations on this line")
 
 
 def test_long_answer_warns_about_truncation() -> None:
     messages = _warnings(" ".join(["word"] * 80) + " |1|")
     assert any("80 words" in m for m in messages)
+
+
+def test_warnings_escape_control_characters() -> None:
+    messages = _warnings("One. |1, ,\t|\nTwo |2| and |\x1b3|")
+    assert any("|1, ,\\t|" in m for m in messages) and any("|\\x1b3|" in m for m in messages)
+    assert all(m.isprintable() for m in messages)

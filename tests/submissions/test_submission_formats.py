@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.errors import InputError
@@ -67,6 +69,16 @@ def test_shape_problems_name_the_field(subtask: int, prediction: object, field: 
 )
 def test_good_shapes_pass(subtask: int, prediction: object) -> None:
     assert shape_problems(prediction, subtask=subtask, year="2026") == []
+
+
+@pytest.mark.parametrize(("year", "subtask"), [("2026", 1), ("2026", 3), ("2025", None)])
+def test_lone_surrogate_is_a_shape_problem(year: str, subtask: int | None) -> None:
+    text = json.loads('"Why was \\udc00 it done? |1|"')  # an escaped lone surrogate, as json.load reads it
+    (problem,) = shape_problems(text, subtask=subtask, year=year, file="f.json", case_id="7")
+    assert problem.field == prediction_field(year) and problem.message.startswith(
+        "lone surrogate U+DC00 at character 8"
+    )
+    assert shape_problems(json.loads('"Fine \\ud83d\\ude00 |1|"'), subtask=subtask, year=year) == []  # a valid pair
 
 
 def test_no_subtask_means_no_shape_check() -> None:
