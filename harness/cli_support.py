@@ -22,6 +22,7 @@ import yaml
 
 from harness.data.model import parse_id_ranges
 from harness.errors import HarnessError, InputError
+from harness.textutil import strip_control
 
 logger = logging.getLogger(__name__)
 
@@ -128,15 +129,6 @@ class GuardedGroup(click.Group):
         except _EXPECTED as exc:
             exit_on_error(exc)
             raise
-
-
-_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)])
-
-
-def strip_control(text: str, *, keep_newlines: bool = True) -> str:
-    """``text`` without terminal control characters (escape sequences lose their ESC and cannot act)."""
-    table = _CONTROL if keep_newlines else {**_CONTROL, 0x0A: None, 0x09: None}
-    return text.translate(table)
 
 
 def require_subtask(subtask: int | None, year: str) -> int | None:

@@ -28,3 +28,12 @@ def cut_words(text: str, limit: int) -> str:
     """The first ``limit`` whitespace tokens, rejoined with single spaces (the official length rule)."""
     words = text.split()
     return " ".join(words[:limit]) if len(words) > limit else text
+
+
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)])
+
+
+def strip_control(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` without terminal control characters (escape sequences lose their ESC and cannot act)."""
+    table = _CONTROL if keep_newlines else {**_CONTROL, 0x0A: None, 0x09: None}
+    return text.translate(table)

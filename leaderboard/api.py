@@ -14,7 +14,7 @@ from harness import __version__
 from harness.errors import InputError, Problem
 from leaderboard.comparability import Table, build_tables
 from leaderboard.ingest import entry_from_report, read_report
-from leaderboard.records import VIEW_SCHEMA_VERSION
+from leaderboard.records import VIEW_SCHEMA_VERSION, Entry
 from leaderboard.render_html import write_page
 from leaderboard.store import AddResult, LeaderboardStore
 
@@ -47,7 +47,9 @@ def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system:
     for path in expand_report_paths(paths):
         try:
             report = read_report(path)
-            prepared.append((entry_from_report(report, system=system, source=str(path)), report))
+            entry = entry_from_report(report, system=system, source=str(path))
+            _check_same_name(store, entry)
+            prepared.append((entry, report))
         except InputError as exc:
             problems.extend(exc.problems)
         except (KeyError, TypeError, ValueError) as exc:
@@ -61,6 +63,18 @@ def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system:
         except ValueError as exc:
             raise InputError.one(str(exc), file=entry.source) from None
     return results
+
+
+def _check_same_name(store: LeaderboardStore, entry: Entry) -> None:
+    """A report already on the board keeps its name: adding it under another one is refused, naming the first."""
+    existing = store.find_digest(entry.digest)
+    if existing is not None and existing.system != entry.system:
+        raise InputError.one(
+            f"this report is already on the board as #{existing.id} named {existing.system!r}, not {entry.system!r};"
+            f" to rename it, remove it first (archehr leaderboard rm {existing.id}) and add it again",
+            file=entry.source,
+            field="system",
+        )
 
 
 def tables_json(tables: Sequence[Table]) -> dict[str, Any]:

@@ -176,7 +176,8 @@ def _lint_citation_items(
     if spaced:
         group = ",".join(line.citations)
         shown = ", ".join(repr(c) for c in spaced)
-        warn(f"{at}: spaces in |{group}| make the scorer read {shown}, which match no sentence; write |1,2|")
+        fixed = ",".join(c.strip() for c in line.citations if c.strip())
+        warn(f"{at}: spaces in |{group}| make the scorer read {shown}, which match no sentence; write |{fixed}|")
     if any(not c.strip() for c in line.citations):
         warn(f"{at}: empty citation in |{','.join(line.citations)}|")
     if sentence_ids is not None:
