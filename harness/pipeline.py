@@ -51,7 +51,10 @@ def run_system(
         if bar:
             bar.close()
     case_ids = [c.case_id for c in cases]
-    entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, case_ids, subtask=int(subtask))
+    try:
+        entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, case_ids, subtask=int(subtask))
+    except InputError as exc:
+        raise InputError(exc.problems + _stored_origin(exc.problems, store)) from None
     submission_path = out / SUBMISSION_FILE
     report = validate_submission(
         entries, split, subtask=int(subtask), year="2026", file=str(submission_path), case_ids=case_ids

@@ -39,21 +39,32 @@ def expand_report_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system: str | None = None) -> list[AddResult]:
-    """Read every report first (all problems reported together, nothing added on any), then add each in its
-    own transaction. A report already on the board is not added twice."""
+def prepare_reports(paths: Iterable[str | Path], *, system: str | None = None) -> list[tuple[Entry, dict[str, Any]]]:
+    """Read and check every report (all problems reported together) without touching any board."""
     prepared = []
     problems: list[Problem] = []
     for path in expand_report_paths(paths):
         try:
             report = read_report(path)
-            entry = entry_from_report(report, system=system, source=str(path))
-            _check_same_name(store, entry)
-            prepared.append((entry, report))
+            prepared.append((entry_from_report(report, system=system, source=str(path)), report))
         except InputError as exc:
             problems.extend(exc.problems)
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(Problem(f"not a readable score report ({type(exc).__name__}: {exc})", file=str(path)))
+    if problems:
+        raise InputError(problems)
+    return prepared
+
+
+def add_prepared(store: LeaderboardStore, prepared: Sequence[tuple[Entry, dict[str, Any]]]) -> list[AddResult]:
+    """Add reports read by :func:`prepare_reports`, each in its own transaction; nothing is added when one of
+    them is already on the board under another name. A report already on the board is not added twice."""
+    problems: list[Problem] = []
+    for entry, _ in prepared:
+        try:
+            _check_same_name(store, entry)
+        except InputError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
     results = []
@@ -63,6 +74,12 @@ def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system:
         except ValueError as exc:
             raise InputError.one(str(exc), file=entry.source) from None
     return results
+
+
+def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system: str | None = None) -> list[AddResult]:
+    """Read every report first (all problems reported together, nothing added on any), then add each in its
+    own transaction. A report already on the board is not added twice."""
+    return add_prepared(store, prepare_reports(paths, system=system))
 
 
 def _check_same_name(store: LeaderboardStore, entry: Entry) -> None:

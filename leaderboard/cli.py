@@ -67,10 +67,11 @@ def leaderboard_group() -> None:
 @report_errors
 def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None) -> None:
     """Add score reports (REPORT.json files, or folders holding score.json files). Prints JSON."""
-    from leaderboard.api import add_reports
+    from leaderboard.api import add_prepared, prepare_reports
 
+    prepared = prepare_reports(reports, system=system)  # a bad report leaves no database behind
     with _open(db) as store:
-        results = add_reports(store, reports, system=system)
+        results = add_prepared(store, prepared)
         path = str(store.path)
     for r in results:
         if not r.added:

@@ -98,19 +98,20 @@ def read_xml_bytes(path: Path) -> bytes:
 
 
 def _open_elements(text: str) -> list[str]:
-    """The elements still open at the end of ``text`` (outermost first), as ``<tag id="…">``."""
-    stack: list[str] = []
+    """The elements still open at the end of ``text`` (outermost first), as ``tag`` or ``tag id="…"``."""
+    stack: list[tuple[str, str]] = []
     for match in _TAG.finditer(text):
         closing, tag, attrs, empty = match.groups()
-        if tag.startswith(("?", "!")) or empty:
+        if empty:
             continue
         if closing:
-            if tag in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(tag) :]
+            names = [name for name, _ in stack]
+            if tag in names:
+                del stack[len(names) - 1 - names[::-1].index(tag) :]
             continue
         ident = _ID_ATTR.search(attrs)
-        stack.append(tag if ident is None else f'{tag} id="{ident.group(1)}"')
-    return stack
+        stack.append((tag, tag if ident is None else f'{tag} id="{ident.group(1)}"'))
+    return [label for _, label in stack]
 
 
 def _parse_error(path: Path, data: bytes, exc: ET.ParseError) -> InputError:
