@@ -224,14 +224,14 @@ class RunStore:
         return {c.case_id: done[c.case_id] for c in cases}, reused
 
     def _append(self, records: list[dict[str, Any]]) -> None:
-        data = _encode(records)
-        with open(self.path, "ab") as handle:
-            try:
-                handle.write(data)
-                handle.flush()
+        data = memoryview(_encode(records))
+        try:
+            with open(self.path, "ab", buffering=0) as handle:  # unbuffered: nothing left to flush on close
+                while data:
+                    data = data[handle.write(data) :]
                 os.fsync(handle.fileno())
-            except OSError as exc:  # a full disk: name the file; the torn line is dropped on the next run
-                raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+        except OSError as exc:  # a full disk: name the file; the torn line is dropped on the next run
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
 
 
 def _encode(records: list[dict[str, Any]]) -> bytes:
