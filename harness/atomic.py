@@ -27,7 +27,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        if exc.filename is None:  # a failed write or flush (a full disk) names no file: name the target
+        if exc.filename is None and exc.errno is not None:  # a failed write (a full disk) names no file
             raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     except BaseException:

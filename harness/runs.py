@@ -231,6 +231,8 @@ class RunStore:
                     data = data[handle.write(data) :]
                 os.fsync(handle.fileno())
         except OSError as exc:  # a full disk: name the file; the torn line is dropped on the next run
+            if exc.filename is not None or exc.errno is None:
+                raise
             raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
 
 
