@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 import traceback
@@ -90,18 +91,23 @@ def describe_error(exc: BaseException) -> list[str] | None:
     return None
 
 
-def exit_on_error(exc: BaseException) -> None:
-    """Print the one-line error(s) for ``exc`` on stderr and exit 1; return (doing nothing) for a bug."""
+def exit_on_error(exc: BaseException, *, config_file: str | None = None) -> None:
+    """Print the one-line error(s) for ``exc`` on stderr and exit 1; return (doing nothing) for a bug.
+
+    ``config_file`` names the command's ``--config`` for a YAML error that does not name its file."""
     lines = describe_error(exc)
     if lines is None:
         return
+    if config_file and isinstance(exc, yaml.YAMLError) and not lines[0].startswith("file "):
+        lines = [f"file {config_file}: {lines[0]}"]
     if _debug_wanted():
         traceback.print_exception(exc, file=sys.stderr)
     for line in lines:
-        click.echo(f"error: {strip_control(line)}", err=True)
+        click.echo(f"error: {_ONE_LINE.sub(' ', strip_control(line)).strip()}", err=True)
     sys.exit(EXIT_FAILED_CHECK)
 
 
+_ONE_LINE = re.compile(r"\s*\n\s*")
 _EXPECTED = (HarnessError, OSError, yaml.YAMLError, sqlite3.DatabaseError, ValueError, RecursionError)
 
 
@@ -114,7 +120,8 @@ def report_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except _EXPECTED as exc:
-            exit_on_error(exc)
+            config_file = kwargs.get("config_file")
+            exit_on_error(exc, config_file=config_file if isinstance(config_file, str) else None)
             raise
 
     return wrapper  # type: ignore[return-value]
