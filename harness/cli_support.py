@@ -34,9 +34,15 @@ EXIT_USAGE = 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: C1 control characters (U+007F-U+009F), which ``json.dumps(ensure_ascii=False)`` leaves raw; some terminals act
+#: on them (U+009B is a one-character escape sequence). They can only occur inside JSON strings, so escaping them
+#: keeps the document valid and equal.
+_C1_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
 def print_json(obj: Any) -> None:
-    """Machine-readable output: one JSON document on stdout."""
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False))
+    """Machine-readable output: one JSON document on stdout (no raw control characters)."""
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False).translate(_C1_ESCAPES))
 
 
 #: Set to 1 to print a traceback after the one-line error (as ``-v`` does).

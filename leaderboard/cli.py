@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from harness.cli_support import EXIT_FAILED_CHECK, parse_config_overrides, print_json, report_errors
+from harness.textutil import strip_control
 from leaderboard.schema import YEARS
 from leaderboard.store import ENV_DB, LeaderboardStore, UnknownEntryError, default_db_path
 
@@ -209,7 +210,7 @@ def compare_command(
     if as_json:
         print_json(result.to_json())
         return
-    click.echo(_compare_text(result))
+    click.echo(strip_control(_compare_text(result)))
 
 
 def _compare_text(result: Any) -> str:

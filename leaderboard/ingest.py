@@ -29,7 +29,7 @@ PREDICTIONS_FILE = "predictions.jsonl"
 
 
 #: Limits on an untrusted report: a real one is well under 1 MB and 6 levels deep.
-MAX_REPORT_BYTES = 32 * 1024 * 1024
+MAX_REPORT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000  # entries of one list or object
 MAX_TEXT = 10_000  # characters of one string

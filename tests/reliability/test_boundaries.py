@@ -197,3 +197,11 @@ def test_show_strips_control_characters_from_stored_names(tmp_path: Path) -> Non
     shown = invoke("leaderboard", "show", "--db", str(tmp_path / "lb.sqlite"))
     assert shown.exit_code == 0 and "evil" in shown.stdout
     assert not any(ch in shown.stdout for ch in "\x1b\x07")
+
+
+def test_json_output_escapes_c1_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli_support import print_json
+
+    print_json({"system": "a\x9b31mb"})
+    out = capsys.readouterr().out
+    assert "\x9b" not in out and json.loads(out) == {"system": "a\x9b31mb"}
