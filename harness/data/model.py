@@ -144,6 +144,14 @@ class Split:
             raise UnknownNameError.one(
                 "the case-id list is empty; give ids such as '1-3 5', or leave it out", file=where
             )
+        longest = case_ids.longest_range() if isinstance(case_ids, CaseIds) else None
+        if longest is not None and longest[1] > len(self.cases):
+            raise UnknownNameError.one(
+                f"case-id range {longest[0]} covers {longest[1]} ids, more than the {len(self.cases)} cases of split"
+                f" {self.name} (it holds {id_ranges(self.case_ids())})",
+                file=where,
+                field="case_ids",
+            )
         unknown = wanted - set(self.case_ids())
         if unknown:
             raise UnknownNameError.one(
@@ -198,6 +206,7 @@ def parse_id_ranges(spec: str | Sequence[str], *, max_range: int | None = MAX_RA
         else [p for s in spec for p in s.replace(",", " ").split()]
     )
     out: list[str] = []
+    ranges: list[str] = []
     for part in parts:
         if "-" in part:
             lo, _, hi = part.partition("-")
@@ -209,9 +218,24 @@ def parse_id_ranges(spec: str | Sequence[str], *, max_range: int | None = MAX_RA
                     f" (limit {max_range}); check for a typo"
                 )
             out.extend(str(i) for i in range(int(lo), int(hi) + 1))
+            ranges.append(part)
         else:
             out.append(part)
-    return list(dict.fromkeys(out))
+    return CaseIds(dict.fromkeys(out), ranges=tuple(ranges))
+
+
+class CaseIds(list[str]):
+    """Parsed case ids that remember the ranges they came from, so a split can refuse a range longer than
+    itself in the user's own words (``1-1000`` rather than a thousand unknown ids)."""
+
+    def __init__(self, ids: Iterable[str] = (), *, ranges: tuple[str, ...] = ()) -> None:
+        super().__init__(ids)
+        self.ranges = ranges
+
+    def longest_range(self) -> tuple[str, int] | None:
+        """The longest range given and how many ids it covers."""
+        sizes = [(r, int(r.partition("-")[2]) - int(r.partition("-")[0]) + 1) for r in self.ranges]
+        return max(sizes, key=lambda item: item[1], default=None)
 
 
 def id_ranges(ids: Iterable[str]) -> str:
