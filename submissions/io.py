@@ -121,8 +121,10 @@ def count_zip_members(path: str | Path, limit: int) -> int:
         if at < 0 or len(tail) - at < _EOCD.size:
             raise InputError.one("not a valid zip file (no end-of-central-directory record)", file=path)
         _, _, _, _, declared, cd_size, _, _ = _EOCD.unpack_from(tail, at)
-        if declared == 0xFFFF or cd_size == 0xFFFFFFFF:
-            raise InputError.one("a ZIP64 archive; a submission zip holds one small file: zip it again", file=path)
+        if declared == 0xFFFF or cd_size == 0xFFFFFFFF or tail[max(at - 20, 0) : at].startswith(b"PK\x06\x07"):
+            raise InputError.one(
+                "a ZIP64 archive (over 65,535 members or 4 GB); a submission zip holds one small file", file=path
+            )
         if declared > limit:
             raise InputError.one(f"zip declares {declared} members, over the {limit} limit", file=path)
         position = size - tail_len + at - cd_size
