@@ -110,7 +110,7 @@ def render_table() -> str:
     """The corpus table as Markdown (docs/reliability.md holds this text between its markers)."""
     lines = ["| file | command (`archehr …`) | exit | message (fragment) | writes |", "|---|---|---|---|---|"]
     for case in _cases():
-        message = case["message"].replace("|", "\\|")
+        message = "`" + case["message"].replace("|", "\\|") + "`"
         cells = [f"`{case['file']}`", f"`{case['command']}`", case["exit"], message, case["writes"]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
