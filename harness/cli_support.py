@@ -58,7 +58,7 @@ _OS_ERROR_FIXES: dict[int, str] = {
     errno.EISDIR: "is a folder, where a file was expected; give a file path",
     errno.ENOTDIR: "a part of this path is a file, where a folder was expected; choose another path",
     errno.ENOENT: "no such file or folder; check the path",
-    errno.EEXIST: "already exists; move it away or choose another path",
+    errno.EEXIST: "already exists (a file where a folder belongs?); move it away or choose another path",
     errno.ENAMETOOLONG: "file name too long; choose a shorter path",
 }
 
