@@ -19,6 +19,7 @@ from archehr.score_cli import score_command
 from archehr.submission_cli import submit_command, validate_command
 from harness import __version__
 from harness.cli_support import (
+    GuardedGroup,
     case_ids_option,
     config_options,
     data_options,
@@ -26,16 +27,17 @@ from harness.cli_support import (
     print_json,
     report_errors,
     run_options,
+    strip_control,
 )
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
-from harness.errors import Problem
+from harness.errors import InputError, Problem
 from harness.systems import TrainOptions, get_trainer, list_systems
 from systems.qunlp.aligner.cli import ablate_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archehr")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:
@@ -60,7 +62,15 @@ def data_validate(folder: str) -> None:
     dataset = load_dataset(folder)
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    for split in dataset.splits.values():
+    counts: dict[str, int | None] = {}
+    for name in dataset.splits:
+        try:  # one malformed split is reported and the others are still checked
+            split = dataset.split(name)
+        except InputError as exc:
+            errors += exc.problems
+            counts[name] = None
+            continue
+        counts[name] = len(split.cases)
         report = check_split(split)
         errors += report.errors
         warnings += report.warnings
@@ -68,13 +78,15 @@ def data_validate(folder: str) -> None:
         {
             "valid": not errors,
             "root": dataset.root,
-            "splits": {name: len(split.cases) for name, split in dataset.splits.items()},
+            "splits": counts,
             "errors": [p.to_json() for p in errors],
             "warnings": [p.to_json() for p in warnings],
         }
     )
     for problem in errors:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(f"error: {strip_control(str(problem))}", err=True)
+    for problem in warnings:
+        click.echo(f"warning: {strip_control(str(problem))}", err=True)
     if errors:
         sys.exit(1)
 
@@ -112,6 +124,7 @@ def run_command(
     config_file: str | None,
     settings: tuple[str, ...],
     batch_size: int,
+    fresh: bool,
 ) -> None:
     """Run SYSTEM on a split; writes predictions (resumable) and OUT/submission.json."""
     cases_split = load_dataset(data).split(split)
@@ -125,6 +138,7 @@ def run_command(
         config=parse_config_overrides(config_file, settings),
         batch_size=batch_size,
         show_progress=True,
+        fresh=fresh,
     )
     print_json(summary)
 

@@ -149,6 +149,7 @@ def run_command(
     config_file: str | None,
     settings: tuple[str, ...],
     batch_size: int,
+    fresh: bool,
 ) -> None:
     """Run SYSTEM on a FHIR split; writes predictions (resumable) and OUT/submission.json."""
     from archehr.pipeline import run_system
@@ -168,6 +169,7 @@ def run_command(
         config=parse_config_overrides(config_file, settings),
         batch_size=batch_size,
         show_progress=True,
+        fresh=fresh,
     )
     print_json({"track": "fhir", "task": task, **summary})
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from harness.cli_support import EXIT_FAILED_CHECK, parse_config_overrides, print_json, report_errors
+from harness.textutil import strip_control
 from leaderboard.schema import YEARS
 from leaderboard.store import ENV_DB, LeaderboardStore, UnknownEntryError, default_db_path
 
@@ -67,10 +68,11 @@ def leaderboard_group() -> None:
 @report_errors
 def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None) -> None:
     """Add score reports (REPORT.json files, or folders holding score.json files). Prints JSON."""
-    from leaderboard.api import add_reports
+    from leaderboard.api import add_prepared, prepare_reports
 
+    prepared = prepare_reports(reports, system=system)  # a bad report leaves no database behind
     with _open(db) as store:
-        results = add_reports(store, reports, system=system)
+        results = add_prepared(store, prepared)
         path = str(store.path)
     for r in results:
         if not r.added:
@@ -208,7 +210,7 @@ def compare_command(
     if as_json:
         print_json(result.to_json())
         return
-    click.echo(_compare_text(result))
+    click.echo(strip_control(_compare_text(result)))
 
 
 def _compare_text(result: Any) -> str:

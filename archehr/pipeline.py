@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.data.model import Case, Split, Subtask
-from harness.errors import HarnessError, InputError
+from harness.data.model import Case, Split, Subtask, id_ranges, sort_ids
+from harness.errors import HarnessError, InputError, Problem
 from harness.runs import RunKey, RunStore
 from harness.systems import build_system, get_system_entry
 from harness.tasks import get_task
@@ -29,9 +29,13 @@ def run_system(
     config: Mapping[str, Any] | None = None,
     batch_size: int = 8,
     show_progress: bool = False,
+    fresh: bool = False,
 ) -> dict[str, Any]:
     """Predict ``cases`` with system ``name``, store the predictions under ``out/runs`` and write
-    ``out/submission.json`` once it validates against ``split``. Returns a JSON-able summary."""
+    ``out/submission.json`` once it validates against ``split``. Returns a JSON-able summary.
+
+    Predictions already in the run store are reused (``fresh`` discards them first). When a stored
+    prediction fails validation, the error says it came from the store and how to discard it."""
     from submissions import build_entries, validate_submission, write_submission_json
 
     entry = get_system_entry(name)
@@ -39,6 +43,8 @@ def run_system(
         raise HarnessError(f"system {name!r} answers subtasks {list(entry.subtasks)}, not {int(subtask)}")
     system = build_system(name, config)
     store = RunStore(out / "runs", RunKey(system.card, split.name, subtask))
+    if fresh:
+        store.discard()
     bar = _progress_bar(f"{name} subtask {int(subtask)}", len(cases)) if show_progress else None
     try:
         predictions, reused = store.run(system, cases, batch_size=batch_size, progress=bar.update_to if bar else None)
@@ -46,13 +52,16 @@ def run_system(
         if bar:
             bar.close()
     case_ids = [c.case_id for c in cases]
-    entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, case_ids, subtask=int(subtask))
+    try:
+        entries = build_entries({cid: p.prediction for cid, p in predictions.items()}, case_ids, subtask=int(subtask))
+    except InputError as exc:
+        raise InputError(exc.problems + _stored_origin(exc.problems, store)) from None
     submission_path = out / SUBMISSION_FILE
     report = validate_submission(
         entries, split, get_task(f"2026/{int(subtask)}"), file=str(submission_path), case_ids=case_ids
     )
     if not report.ok:
-        raise InputError(report.errors)
+        raise InputError(report.errors + _stored_origin(report.errors, store))
     write_submission_json(submission_path, entries)
     logger.info("wrote %s (%d cases, %d reused from the run store)", submission_path, len(entries), reused)
     return {
@@ -63,10 +72,26 @@ def run_system(
         "subtask": int(subtask),
         "cases": len(entries),
         "reused": reused,
+        "computed": len(entries) - reused,
+        "duplicates_ignored": store.duplicates,
         "predictions": str(store.path),
         "submission": str(submission_path),
         "warnings": [w.to_json() for w in report.warnings],
     }
+
+
+def _stored_origin(errors: Sequence[Problem], store: RunStore) -> list[Problem]:
+    """One more problem when some invalid predictions were reused from the run store rather than computed now."""
+    stale = sort_ids({p.case_id for p in errors if p.case_id in store.reused_ids})
+    if not stale:
+        return []
+    return [
+        Problem(
+            f"the invalid prediction(s) of case(s) {id_ranges(stale)} came from the run store, not from this run;"
+            " rerun with --fresh to discard the stored predictions",
+            str(store.path),
+        )
+    ]
 
 
 class _Bar:

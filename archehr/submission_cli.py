@@ -67,24 +67,47 @@ def validate_command(submission: Path, data: str, split: str, task: Task, case_i
 )
 @click.option("--data", default=None, help="Data folder or 'synthetic': validate fully against --split.")
 @click.option("--split", default=None, help="Split folder name, e.g. test-2026 (with --data).")
+@click.option(
+    "--structure-only",
+    is_flag=True,
+    help="Without --data: accept a check of the structure only (case set and ids not checked against the key).",
+)
 @task_options(required=False)
 @report_errors
-def submit_command(submission: Path, out: Path, data: str | None, split: str | None, task: Task | None) -> None:
+def submit_command(
+    submission: Path, out: Path, data: str | None, split: str | None, structure_only: bool, task: Task | None
+) -> None:
     """Validate SUBMISSION (a submission.json) and write the upload zip, only when it is valid.
 
-    With --data and --split the check is complete; without them only the structure is checked.
+    With --data and --split the check is complete. Without them only the structure can be checked, which
+    does not catch missing, extra or unknown cases: the command then writes nothing and exits 1, unless
+    --structure-only says that is what you want.
     """
     if (data is None) != (split is None):
         raise click.UsageError("--data and --split go together")
-    if data is not None and task is None:
-        raise click.UsageError("name the task: --task 2026/N (or --year 2026 --subtask N)")
+    if data is not None:
+        if task is None:
+            raise click.UsageError("name the task: --task 2026/N (or --year 2026 --subtask N)")
+        if structure_only:
+            raise click.UsageError("--structure-only is for a check without --data")
     if submission.resolve() == out.resolve():
         raise click.UsageError("--out must not be the submission itself")
     entries = read_submission(submission, allow_zip=False)
     target = None if data is None or split is None else _load_split(data, split)
     report = validate_submission(entries, target, task, file=str(submission))
+    checked = "structure only, not checked against the key" if target is None else "complete"
     if not report.ok:
-        _emit(report, zip=None)
+        _emit(report, checked=checked, zip=None)
+        sys.exit(EXIT_FAILED_CHECK)
+    if target is None and not structure_only:
+        _emit(report, ok=False, checked=checked, zip=None)
+        click.echo(
+            f"error: file {submission}: structure only, not checked against the key (missing, extra or unknown"
+            " cases are not caught); give --data and --split to check it fully, or --structure-only to zip it anyway",
+            err=True,
+        )
         sys.exit(EXIT_FAILED_CHECK)
     written = package_zip(submission, out)
-    _emit(report, zip=str(written))
+    _emit(report, checked=checked, zip=str(written))
+    if target is None:
+        click.echo(f"warning: file {submission}: structure only, not checked against the key", err=True)

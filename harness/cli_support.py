@@ -5,9 +5,15 @@ Exit codes: 0 ok, 1 a failed check (bad input, validation failed, reproduce FAIL
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import logging
+import os
+import re
+import sqlite3
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +24,9 @@ import yaml
 from harness.data.model import parse_id_ranges
 from harness.errors import HarnessError, InputError
 from harness.tasks import Task, UnknownTaskError, editions, get_task, task_ids
+from harness.textutil import strip_control
+
+logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED_CHECK = 1
@@ -26,27 +35,114 @@ EXIT_USAGE = 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: C1 control characters (U+007F-U+009F), which ``json.dumps(ensure_ascii=False)`` leaves raw; some terminals act
+#: on them (U+009B is a one-character escape sequence). They can only occur inside JSON strings, so escaping them
+#: keeps the document valid and equal.
+_C1_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
 def print_json(obj: Any) -> None:
-    """Machine-readable output: one JSON document on stdout."""
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False))
+    """Machine-readable output: one JSON document on stdout (no raw control characters)."""
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False).translate(_C1_ESCAPES))
+
+
+#: Set to 1 to print a traceback after the one-line error (as ``-v`` does).
+DEBUG_ENV = "ARCHEHR_DEBUG"
+
+#: What to do after an ``OSError``, by errno.
+_OS_ERROR_FIXES: dict[int, str] = {
+    errno.ENOSPC: "no space left on the device; free some space (or write elsewhere) and rerun: finished work is kept",
+    errno.EDQUOT: "disk quota exceeded; free some space (or write elsewhere) and rerun: finished work is kept",
+    errno.EACCES: "permission denied; fix the permissions or choose another path",
+    errno.EPERM: "operation not permitted; fix the permissions or choose another path",
+    errno.EROFS: "read-only file system; choose a writable path",
+    errno.EISDIR: "is a folder, where a file was expected; give a file path",
+    errno.ENOTDIR: "a part of this path is a file, where a folder was expected; choose another path",
+    errno.ENOENT: "no such file or folder; check the path",
+    errno.EEXIST: "already exists (a file where a folder belongs?); move it away or choose another path",
+    errno.ENAMETOOLONG: "file name too long; choose a shorter path",
+}
+
+
+def _debug_wanted() -> bool:
+    """A traceback is shown with ``-v`` on the root command or ``ARCHEHR_DEBUG=1``."""
+    if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+        return True
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and (ctx.find_root().params.get("verbose") or 0) > 0)
+
+
+def describe_error(exc: BaseException) -> list[str] | None:
+    """The one-line message(s) for an expected error, or ``None`` for a bug (which keeps its traceback)."""
+    if isinstance(exc, InputError):
+        return [str(p) for p in exc.problems] or [str(exc)]
+    if isinstance(exc, HarnessError):
+        return [str(exc)]
+    if isinstance(exc, OSError):
+        fix = _OS_ERROR_FIXES.get(exc.errno or -1, f"{exc.strerror or exc}; check the path and rerun")
+        names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+        where = f"file {' -> '.join(names)}: " if names else ""
+        return [f"{where}{fix}"]
+    if isinstance(exc, yaml.YAMLError):
+        mark = getattr(exc, "problem_mark", None)
+        where = f"file {mark.name}: " if mark is not None and not str(mark.name).startswith("<") else ""
+        return [f"{where}not valid YAML ({_yaml_problem(exc)}); fix the YAML and rerun"]
+    if isinstance(exc, sqlite3.DatabaseError):
+        return [f"database error ({exc}); give --db a leaderboard database, or move the file away to start a new one"]
+    if isinstance(exc, json.JSONDecodeError):
+        return [f"malformed JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); fix or regenerate the file"]
+    if isinstance(exc, UnicodeDecodeError):
+        return [f"a file is not UTF-8 (byte {exc.start} cannot be decoded); re-save it as UTF-8"]
+    if isinstance(exc, RecursionError):
+        return ["input nested too deeply to read; it is not a file this harness wrote"]
+    return None
+
+
+def exit_on_error(exc: BaseException, *, config_file: str | None = None) -> None:
+    """Print the one-line error(s) for ``exc`` on stderr and exit 1; return (doing nothing) for a bug.
+
+    ``config_file`` names the command's ``--config`` for a YAML error that does not name its file."""
+    lines = describe_error(exc)
+    if lines is None:
+        return
+    if config_file and isinstance(exc, yaml.YAMLError) and not lines[0].startswith("file "):
+        lines = [f"file {config_file}: {lines[0]}"]
+    if _debug_wanted():
+        traceback.print_exception(exc, file=sys.stderr)
+    for line in lines:
+        click.echo(f"error: {_ONE_LINE.sub(' ', strip_control(line)).strip()}", err=True)
+    sys.exit(EXIT_FAILED_CHECK)
+
+
+_ONE_LINE = re.compile(r"\s*\n\s*")
+_EXPECTED = (HarnessError, OSError, yaml.YAMLError, sqlite3.DatabaseError, ValueError, RecursionError)
 
 
 def report_errors(func: F) -> F:
-    """Turn a :class:`HarnessError` into its one-line message(s) on stderr and exit code 1, no traceback."""
+    """The CLI's error boundary: expected errors (bad input, a full disk, permission denied, a bad YAML, JSON or
+    SQLite file) become one line on stderr and exit code 1; a traceback only with ``-v`` or ``ARCHEHR_DEBUG=1``."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except InputError as exc:
-            for problem in exc.problems:
-                click.echo(f"error: {problem}", err=True)
-            sys.exit(EXIT_FAILED_CHECK)
-        except HarnessError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_FAILED_CHECK)
+        except _EXPECTED as exc:
+            config_file = kwargs.get("config_file")
+            exit_on_error(exc, config_file=config_file if isinstance(config_file, str) else None)
+            raise
 
     return wrapper  # type: ignore[return-value]
+
+
+class GuardedGroup(click.Group):
+    """A click group whose sub-commands all run inside the error boundary of :func:`report_errors`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _EXPECTED as exc:
+            exit_on_error(exc)
+            raise
 
 
 def resolve_task(task_id: str | None, year: str | None, subtask: int | None, *, required: bool = True) -> Task | None:
@@ -126,7 +222,7 @@ def config_options(config_help: str = "YAML config overrides.") -> Callable[[F],
 
 def run_options(ids_option: Callable[[F], F]) -> Callable[[F], F]:
     """The options of a run command: ``--out DIR``, ``ids_option`` (the command's subset of cases),
-    :func:`config_options`, ``--batch-size N``."""
+    :func:`config_options`, ``--batch-size N``, ``--fresh``."""
     return _chain(
         click.option(
             "--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission)."
@@ -134,6 +230,9 @@ def run_options(ids_option: Callable[[F], F]) -> Callable[[F], F]:
         ids_option,
         config_options(),
         click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True),
+        click.option(
+            "--fresh", is_flag=True, help="Discard the predictions stored for this system and run every case again."
+        ),
     )
 
 
@@ -141,7 +240,12 @@ def parse_config_overrides(config_file: str | None, settings: tuple[str, ...]) -
     """A YAML config file (a mapping), then ``--set KEY=VALUE`` pairs on top, values read as YAML."""
     overrides: dict[str, Any] = {}
     if config_file:
-        loaded = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
+        try:
+            loaded = yaml.safe_load(Path(config_file).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError.one(f"not valid YAML ({_yaml_problem(exc)}); fix the file", file=config_file) from None
+        except UnicodeDecodeError as exc:
+            raise InputError.one(f"not UTF-8 (byte {exc.start}); re-save as UTF-8", file=config_file) from None
         if not isinstance(loaded, dict):
             raise InputError.one("config must be a YAML mapping", file=config_file)
         overrides.update(loaded)
@@ -149,17 +253,31 @@ def parse_config_overrides(config_file: str | None, settings: tuple[str, ...]) -
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise click.UsageError(f"--set takes KEY=VALUE, got {item!r}")
-        overrides[name.strip()] = yaml.safe_load(value)
+        try:
+            overrides[name.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise click.UsageError(
+                f"--set {name.strip()}: the value is not plain YAML ({_yaml_problem(exc)})"
+            ) from None
     return overrides
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem} at line {mark.line + 1} column {mark.column + 1}" if mark is not None else str(problem)
 
 
 def _parse_case_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str] | None:
     if not values:
         return None
     try:
-        return parse_id_ranges(list(values))
+        ids = parse_id_ranges(list(values))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if not ids:
+        raise click.BadParameter("the case-id list is empty; give ids such as '1-3 5', or leave the option out")
+    return ids
 
 
 def case_ids_option(verb: str) -> Callable[[F], F]:

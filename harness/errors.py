@@ -56,3 +56,10 @@ class InputError(HarnessError):
 
     def __str__(self) -> str:
         return "; ".join(str(p) for p in self.problems)
+
+
+class UnknownNameError(InputError, KeyError):
+    """An unknown split or case id: an :class:`InputError` that callers catching ``KeyError`` still catch."""
+
+    def __str__(self) -> str:
+        return InputError.__str__(self)

@@ -13,9 +13,12 @@ import hashlib
 import importlib
 import json
 import logging
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from harness.data.model import Case, Subtask
@@ -56,11 +59,15 @@ class SystemCard:
     description: str
     config: Mapping[str, Any] = field(default_factory=dict)
     components: Mapping[str, Any] = field(default_factory=dict)
+    #: sha256 of the system's source files (set by :func:`build_system`), so an edit never reuses old outputs.
+    code: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        """sha256 of name, version, resolved config and components (model hashes, adapter cards …)."""
+        """sha256 of name, version, resolved config, components (model hashes, adapter cards …) and source code."""
         payload = {"name": self.name, "version": self.version, "config": self.config, "components": self.components}
+        if self.code is not None:
+            payload["code"] = self.code
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -174,6 +181,52 @@ def get_system_entry(name: str) -> SystemEntry:
         raise UnknownSystemError(f"no system named {name!r}{hint}") from None
 
 
+class SystemConfigError(HarnessError, ValueError):
+    """A builder refused its config (also a ``ValueError``, as builders raise)."""
+
+
 def build_system(name: str, config: Mapping[str, Any] | None = None) -> System:
-    """Build a registered system with optional config overrides."""
-    return get_system_entry(name).builder(dict(config or {}))
+    """Build a registered system with optional config overrides; its card's ``code`` is the hash of its sources."""
+    entry = get_system_entry(name)
+    try:
+        system = entry.builder(dict(config or {}))
+    except ValueError as exc:  # a builder's verdict on its config (unknown key, bad value); pydantic's too
+        raise SystemConfigError(f"system {name!r}: bad config ({exc}); check --config and --set") from None
+    system.card = replace(system.card, code=source_hash(source_files(entry.builder)))
+    return system
+
+
+#: Namespace packages whose sub-packages are separate systems (the built-ins live in ``systems.<name>``).
+_SYSTEM_NAMESPACES = ("systems",)
+
+
+def source_files(builder: Builder) -> tuple[Path, ...]:
+    """The source files of the package (or plain file) that registered ``builder``.
+
+    For a module ``pkg.mod`` that is the whole ``pkg`` package; for the built-ins (``systems.qunlp.generator``)
+    the system's own sub-package (``systems.qunlp``); for a module outside any package, that file.
+    """
+    module = sys.modules.get(builder.__module__)
+    path = getattr(module, "__file__", None)
+    if module is None or path is None:
+        return ()
+    parts = builder.__module__.split(".")
+    depth = 2 if parts[0] in _SYSTEM_NAMESPACES and len(parts) > 1 else 1
+    if len(parts) == 1 and Path(path).name != "__init__.py":
+        return (Path(path),)
+    top = Path(path).parent
+    for _ in range(len(parts) - depth - (0 if Path(path).name == "__init__.py" else 1)):
+        top = top.parent
+    return tuple(sorted(top.rglob("*.py")))
+
+
+def source_hash(paths: Sequence[Path]) -> str:
+    """sha256 over the files' names (relative to their common folder) and bytes."""
+    digest = hashlib.sha256()
+    if not paths:
+        return digest.hexdigest()
+    base = Path(os.path.commonpath([p.parent for p in paths]))
+    for path in paths:
+        digest.update(path.relative_to(base).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

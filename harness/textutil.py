@@ -44,3 +44,12 @@ def lone_surrogate(text: str) -> str | None:
         f"lone surrogate U+{ord(match.group(0)):04X} at character {match.start()} is not valid Unicode;"
         " the official scorers crash on it"
     )
+
+
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)])
+
+
+def strip_control(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` without terminal control characters (escape sequences lose their ESC and cannot act)."""
+    table = _CONTROL if keep_newlines else {**_CONTROL, 0x0A: None, 0x09: None}
+    return text.translate(table)

@@ -14,7 +14,7 @@ from harness import __version__
 from harness.errors import InputError, Problem
 from leaderboard.comparability import Table, build_tables
 from leaderboard.ingest import entry_from_report, read_report
-from leaderboard.records import VIEW_SCHEMA_VERSION
+from leaderboard.records import VIEW_SCHEMA_VERSION, Entry
 from leaderboard.render_html import write_page
 from leaderboard.store import AddResult, LeaderboardStore
 
@@ -39,9 +39,8 @@ def expand_report_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system: str | None = None) -> list[AddResult]:
-    """Read every report first (all problems reported together, nothing added on any), then add each in its
-    own transaction. A report already on the board is not added twice."""
+def prepare_reports(paths: Iterable[str | Path], *, system: str | None = None) -> list[tuple[Entry, dict[str, Any]]]:
+    """Read and check every report (all problems reported together) without touching any board."""
     prepared = []
     problems: list[Problem] = []
     for path in expand_report_paths(paths):
@@ -54,6 +53,20 @@ def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system:
             problems.append(Problem(f"not a readable score report ({type(exc).__name__}: {exc})", file=str(path)))
     if problems:
         raise InputError(problems)
+    return prepared
+
+
+def add_prepared(store: LeaderboardStore, prepared: Sequence[tuple[Entry, dict[str, Any]]]) -> list[AddResult]:
+    """Add reports read by :func:`prepare_reports`, each in its own transaction; nothing is added when one of
+    them is already on the board under another name. A report already on the board is not added twice."""
+    problems: list[Problem] = []
+    for entry, _ in prepared:
+        try:
+            _check_same_name(store, entry)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
     results = []
     for entry, report in prepared:
         try:
@@ -61,6 +74,24 @@ def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system:
         except ValueError as exc:
             raise InputError.one(str(exc), file=entry.source) from None
     return results
+
+
+def add_reports(store: LeaderboardStore, paths: Iterable[str | Path], *, system: str | None = None) -> list[AddResult]:
+    """Read every report first (all problems reported together, nothing added on any), then add each in its
+    own transaction. A report already on the board is not added twice."""
+    return add_prepared(store, prepare_reports(paths, system=system))
+
+
+def _check_same_name(store: LeaderboardStore, entry: Entry) -> None:
+    """A report already on the board keeps its name: adding it under another one is refused, naming the first."""
+    existing = store.find_digest(entry.digest)
+    if existing is not None and existing.system != entry.system:
+        raise InputError.one(
+            f"this report is already on the board as #{existing.id} named {existing.system!r}, not {entry.system!r};"
+            f" to rename it, remove it first (archehr leaderboard rm {existing.id}) and add it again",
+            file=entry.source,
+            field="system",
+        )
 
 
 def tables_json(tables: Sequence[Table]) -> dict[str, Any]:

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from harness.data.model import id_ranges
 
-from harness.data.model import sort_ids
+__all__ = ["format_value", "id_ranges", "short_hash"]
 
 
 def format_value(value: float | None, digits: int = 2) -> str:
     """``32.8712`` → ``"32.87"``; ``None`` → ``"—"``."""
     return "—" if value is None else f"{value:.{digits}f}"
-
-
-def id_ranges(ids: Iterable[str]) -> str:
-    """Case ids as compact ranges: ``["1", "2", "3", "5", "x"]`` → ``"1-3 5 x"`` (inverse of parse_id_ranges)."""
-    ordered = sort_ids(set(ids))
-    parts: list[str] = []
-    run: list[int] = []
-
-    def flush() -> None:
-        if run:
-            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
-            run.clear()
-
-    for cid in ordered:
-        if cid.isdigit() and str(int(cid)) == cid:
-            if run and int(cid) != run[-1] + 1:
-                flush()
-            run.append(int(cid))
-        else:
-            flush()
-            parts.append(cid)
-    flush()
-    return " ".join(parts)
 
 
 def short_hash(value: str | None, n: int = 8) -> str:

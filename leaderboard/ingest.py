@@ -10,29 +10,177 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import InputError
+from harness.errors import InputError, Problem
+from harness.textutil import strip_control
 from leaderboard.records import Entry, MetricResult, canonical_digest
+from leaderboard.schema import YEARS
+from metrics.registry import output_spec
 from metrics.report import ScoreReport
 
 logger = logging.getLogger(__name__)
 
 
+#: Limits on an untrusted report: a real one is well under 1 MB and 6 levels deep.
+MAX_REPORT_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_ITEMS = 100_000  # entries of one list or object
+MAX_TEXT = 10_000  # characters of one string
+MAX_LABEL = 200  # characters of a system name or split
+MAX_INT_DIGITS = 15
+MAX_COUNT = 10_000_000  # a per-case count ([tp, predicted, gold])
+#: Percent metrics live in [0, 100]; a baseline-rescaled one (signature ``rescale:yes``) may go below 0.
+PERCENT_RANGE = (0.0, 100.0)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"integer with {len(text.lstrip('-'))} digits, over the {MAX_INT_DIGITS}-digit limit")
+    return int(text)
+
+
 def read_report(path: str | Path) -> dict[str, Any]:
-    """The report at ``path`` as a dict; unreadable JSON is an :class:`InputError` naming the file."""
+    """The report at ``path`` as a dict, size-capped and checked (:func:`check_report`); problems are an
+    :class:`InputError` naming the file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise InputError.one(
+                f"file is {size} bytes, over the {MAX_REPORT_BYTES}-byte limit for a report", file=path
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_REPORT_BYTES + 1)
     except FileNotFoundError:
         raise InputError.one("no such file", file=path) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except IsADirectoryError:
+        raise InputError.one("a folder, not a score report", file=path) from None
+    if len(raw) > MAX_REPORT_BYTES:
+        raise InputError.one(f"file is over the {MAX_REPORT_BYTES}-byte limit for a report", file=path)
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
+    except RecursionError:
+        raise InputError.one("not a score report (JSON nested too deeply)", file=path) from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError, as is a huge integer
         raise InputError.one(f"not a JSON score report ({exc})", file=path) from None
-    if not isinstance(data, dict):
-        raise InputError.one("not a score report (expected a JSON object)", file=path)
+    check_report(data, str(path))
     return data
+
+
+def _depth_problem(data: Any) -> str | None:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict | list):
+            if len(value) > MAX_ITEMS:
+                return f"an object or list of {len(value)} items, over the {MAX_ITEMS} limit"
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_text(value: Any, limit: int = MAX_TEXT) -> bool:
+    return isinstance(value, str) and len(value) <= limit
+
+
+def check_report(data: Any, source: str | None) -> None:
+    """Refuse a report whose shape, types, sizes, depth or ranges are not those :class:`ScoreReport` writes.
+
+    Percent values (``scores``, ``partial_scores``, per-case means) lie in [0, 100] (below 0 only for a
+    baseline-rescaled metric); per-case counts are ``[tp, predicted, gold]`` of non-negative integers.
+    """
+    problems: list[Problem] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(Problem(message, source, None, field))
+
+    if not isinstance(data, dict):
+        raise InputError.one("not a score report (expected a JSON object)", file=source)
+    depth = _depth_problem(data)
+    if depth is not None:
+        raise InputError.one(f"not a score report ({depth})", file=source)
+    if data.get("year") not in YEARS:
+        bad("year", f"year {data.get('year')!r} is not one of {', '.join(YEARS)}")
+    subtask = data.get("subtask")
+    if subtask is not None and (not isinstance(subtask, int) or isinstance(subtask, bool) or not 1 <= subtask <= 4):
+        bad("subtask", f"subtask {subtask!r} is not 1-4 (or null for 2025)")
+    if not _is_text(data.get("split"), MAX_LABEL) or not data.get("split"):
+        bad("split", f"split must be a name of at most {MAX_LABEL} characters")
+    for name in ("key_hash", "overall_key"):
+        if not _is_text(data.get(name), MAX_LABEL):
+            bad(name, f"{name} must be a string of at most {MAX_LABEL} characters")
+    system = data.get("system")
+    if system is not None and not (_is_text(system, MAX_LABEL) or isinstance(system, dict)):
+        bad("system", "system must be a name or a system card object")
+    for name in ("case_ids", "missing", "not_comparable", "truncated", "warnings"):
+        value = data.get(name, [])
+        if not isinstance(value, list) or not all(_is_text(v) for v in value):
+            bad(name, f"{name} must be a list of strings")
+    for name in ("partial", "lexical_only", "comparable", "validated"):
+        if not isinstance(data.get(name, False), bool):
+            bad(name, f"{name} must be true or false")
+    signatures = data.get("signatures")
+    mappings = {
+        "scores": data.get("scores"),
+        "partial_scores": data.get("partial_scores", {}),
+        "signatures": signatures,
+    }
+    mappings |= {"aggregations": data.get("aggregations", {}), "per_case": data.get("per_case", {})}
+    mappings |= {"unavailable": data.get("unavailable", {})}
+    for name, value in mappings.items():
+        if not isinstance(value, dict):
+            bad(name, f"{name} must be an object, not {type(value).__name__}")
+    if problems:
+        raise InputError(problems)
+    for name in ("signatures", "aggregations"):
+        for key, value in mappings[name].items():
+            if not _is_text(value):
+                bad(f"{name}.{key}", "must be a string")
+    for family, value in mappings["unavailable"].items():
+        if not isinstance(value, dict) or not all(_is_text(value.get(k)) for k in ("reason", "fix")):
+            bad(f"unavailable.{family}", "must be an object with string reason and fix")
+
+    def percent(field: str, key: str, value: Any) -> None:
+        spec = output_spec(key)  # a registered output's native range; combined and unknown keys: percent
+        low, high = spec.scale if spec is not None else PERCENT_RANGE
+        rescaled = "rescale:yes" in str(signatures.get(key, ""))
+        if not _is_number(value):
+            bad(field, f"{value!r} is not a finite number")
+        elif value > high or (value < low and not rescaled):
+            bad(field, f"{value!r} is outside the percent range {low:g}-{high:g}")
+
+    for key, value in mappings["scores"].items():
+        if value is not None:
+            percent(f"scores.{key}", key, value)
+    for key, value in mappings["partial_scores"].items():
+        percent(f"partial_scores.{key}", key, value)
+    for key, rows in mappings["per_case"].items():
+        if not isinstance(rows, dict):
+            bad(f"per_case.{key}", "must be an object of case id to value")
+            continue
+        for case_id, value in rows.items():
+            field = f"per_case.{key}.{case_id}"
+            if isinstance(value, list):
+                if len(value) != 3 or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT for v in value
+                ):
+                    bad(field, "a per-case count must be [tp, predicted, gold] of non-negative integers")
+            else:
+                percent(field, key, value)
+            if len(problems) > 20:
+                break
+    if problems:
+        raise InputError(problems[:20])
 
 
 def _base_components(key: str, components: Mapping[str, Sequence[str]], seen: frozenset[str] = frozenset()) -> set[str]:
@@ -82,12 +230,19 @@ def _metrics(report: ScoreReport) -> dict[str, MetricResult]:
 
 def entry_from_report(report: Mapping[str, Any], *, system: str | None = None, source: str | None = None) -> Entry:
     """An entry from a report dict. ``system`` labels the entry (needed when the report names no system)."""
+    check_report(report, source)
     parsed = ScoreReport.from_json(report, source=source)
     card = parsed.system
     named = (card or {}).get("name")
     label = system or named
     if not label:
         raise InputError.one("the report names no system: label it with --system NAME", file=source)
+    if strip_control(str(label), keep_newlines=False) != str(label) or len(str(label)) > MAX_LABEL:
+        raise InputError.one(
+            f"system name {str(label)[:60]!r} holds control characters or is over {MAX_LABEL} characters",
+            file=source,
+            field="system",
+        )
     if system and named and system != named:
         logger.warning("%s: labelled %r although its run names %r", source or "report", system, named)
     metrics = _metrics(parsed)

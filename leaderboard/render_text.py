@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table as RichTable
-from rich.text import Text
+from rich.text import Text as _RichText
 
+from harness.textutil import strip_control
 from leaderboard.comparability import VARIANT_MARKS, Column, Row, Table
 from leaderboard.formatting import format_value, short_hash
 
 BEST_STYLE = "bold green"
 BEST_MARK = "*"  # shown instead of colour when the console has none
 PIPE_WIDTH = 200
+
+
+class Text(_RichText):
+    """A rich ``Text`` that drops terminal control characters: report content (system names, splits,
+    signatures) is untrusted and must not move the cursor or recolour the terminal."""
+
+    def __init__(self, text: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(strip_control(text), *args, **kwargs)
+
+    def append(self, text: str | _RichText, style: Any = None) -> _RichText:
+        return super().append(strip_control(text) if isinstance(text, str) else text, style)
 
 
 def _columns(table: Table, all_columns: bool) -> list[Column]:

@@ -59,14 +59,21 @@ class LeaderboardStore:
         self.path = Path(path) if path is not None else default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._enable_wal(timeout)
-        if current_version(self._conn) != LATEST_VERSION:  # migrate() refuses a newer database
-            with self.transaction() as conn:
-                old = migrate(conn)
-            if old:
-                logger.info("migrated %s from schema version %d to %d", self.path, old, LATEST_VERSION)
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._enable_wal(timeout)
+            if current_version(self._conn) != LATEST_VERSION:  # migrate() refuses a newer database
+                with self.transaction() as conn:
+                    old = migrate(conn)
+                if old:
+                    logger.info("migrated %s from schema version %d to %d", self.path, old, LATEST_VERSION)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(
+                f"file {self.path}: not a usable leaderboard database ({exc}); give --db another file,"
+                " or move this one away to start a new board"
+            ) from None
 
     def _enable_wal(self, timeout: float) -> None:
         # Switching the journal mode needs a moment alone with the file; retry while another opener has it.
@@ -159,6 +166,11 @@ class LeaderboardStore:
         if row is None:
             raise UnknownEntryError(f"no entry {entry_id} on {self.path}")
         return _entry(row, metrics.get(entry_id, {}))
+
+    def find_digest(self, digest: str) -> Entry | None:
+        """The entry holding the report with this digest, if it is on the board."""
+        row = self._conn.execute("SELECT id FROM entries WHERE digest = ?", (digest,)).fetchone()
+        return None if row is None else self.get(int(row[0]))
 
     def resolve(self, ref: str) -> Entry:
         """An entry by id (``3`` or ``#3``), digest prefix (at least 6 characters) or unique system name."""

@@ -176,6 +176,8 @@ class ScoreReport:
             for name in ("case_ids", "missing", "not_comparable", "truncated", "warnings"):
                 kwargs[name] = tuple(kwargs.get(name, ()))
             kwargs["components"] = {k: tuple(v) for k, v in kwargs.get("components", {}).items()}
+            if isinstance(kwargs.get("system"), str):  # a bare name, as hand-written reports give it
+                kwargs["system"] = {"name": kwargs["system"]}
             kwargs["unavailable"] = {k: Unavailable(**v) for k, v in kwargs.get("unavailable", {}).items()}
             return cls(**kwargs)
         except (TypeError, ValueError, AttributeError, HarnessError) as exc:
@@ -209,4 +211,4 @@ def _v1_fields(task: Task, data: Mapping[str, Any]) -> dict[str, Any]:
     keys = set(scores) if isinstance(scores, Mapping) else set()
     families = {k: f for f in task.families for k in family_outputs(task, f) if k in keys}
     components = {c.key: c.components for c in task.combined if c.key in keys}
-    return {"families": families, "components": components, "system": None}
+    return {"families": families, "components": components}

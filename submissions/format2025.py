@@ -193,8 +193,10 @@ def _lint_citation_items(
     spaced = [c for c in line.citations if c != c.strip()]
     if spaced:
         shown = ", ".join(repr(c) for c in spaced)
+        fixed = ",".join(c.strip() for c in line.group.split(",") if c.strip())
         warn(
-            f"{at}: spaces in |{_shown(line.group)}| make the scorer read {shown}, which match no sentence; write |1,2|"
+            f"{at}: spaces in |{_shown(line.group)}| make the scorer read {shown}, which match no sentence;"
+            f" write |{_shown(fixed)}|"
         )
     if any(not c.strip() for c in line.group.split(",")):
         warn(f"{at}: empty citation item in |{_shown(line.group)}| (the scorer drops it)")

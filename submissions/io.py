@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import struct
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -87,6 +88,7 @@ def _unsafe_member_name(name: str) -> bool:
 def _read_zip_member(path: Path, max_bytes: int) -> bytes:
     """The bytes of the root ``submission.json`` of the zip at ``path``, refusing unsafe or oversized archives."""
     _check_file_size(path, max_bytes)
+    count_zip_members(path, MAX_ZIP_MEMBERS)
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -97,6 +99,52 @@ def _read_zip_member(path: Path, max_bytes: int) -> bytes:
         raise InputError.one(f"not a valid zip file ({exc})", file=path) from None
     except (RuntimeError, NotImplementedError) as exc:  # encrypted or unsupported compression
         raise InputError.one(f"cannot read the zip ({exc})", file=path) from None
+
+
+_EOCD = struct.Struct("<4sHHHHIIH")  # end of central directory record
+_CENTRAL = struct.Struct("<4s6H3I5H2I")  # central directory file header (46 bytes)
+
+
+def count_zip_members(path: str | Path, limit: int) -> int:
+    """Count the members of the zip at ``path`` by walking its central directory, stopping past ``limit``.
+
+    Runs before :class:`zipfile.ZipFile` builds its member list, so a zip of a million empty entries costs
+    ``limit`` header reads, not a million objects. ZIP64 archives (never needed for a submission) are refused.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        tail_len = min(size, _EOCD.size + 0xFFFF)
+        handle.seek(size - tail_len)
+        tail = handle.read(tail_len)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _EOCD.size:
+            raise InputError.one("not a valid zip file (no end-of-central-directory record)", file=path)
+        _, _, _, _, declared, cd_size, _, _ = _EOCD.unpack_from(tail, at)
+        if declared == 0xFFFF or cd_size == 0xFFFFFFFF or tail[max(at - 20, 0) : at].startswith(b"PK\x06\x07"):
+            raise InputError.one(
+                "a ZIP64 archive (over 65,535 members or 4 GB); a submission zip holds one small file", file=path
+            )
+        if declared > limit:
+            raise InputError.one(f"zip declares {declared} members, over the {limit} limit", file=path)
+        position = size - tail_len + at - cd_size
+        end = position + cd_size
+        if position < 0:
+            raise InputError.one("not a valid zip file (central directory out of range)", file=path)
+        count = 0
+        handle.seek(position)
+        while position < end:
+            header = handle.read(_CENTRAL.size)
+            if len(header) < _CENTRAL.size or not header.startswith(b"PK\x01\x02"):
+                raise InputError.one(f"not a valid zip file (bad central directory entry {count + 1})", file=path)
+            count += 1
+            if count > limit:
+                raise InputError.one(f"zip holds more than {limit} members (stopped counting there)", file=path)
+            fields = _CENTRAL.unpack(header)
+            name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
+            position += _CENTRAL.size + name_len + extra_len + comment_len
+            handle.seek(position)
+    return count
 
 
 def _check_members(path: Path, infos: list[zipfile.ZipInfo], max_bytes: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.data.model import Case, CaseKey, Split
+from harness.data.model import Case, CaseKey, Split, id_ranges
 from harness.errors import Problem
 
 
@@ -31,7 +31,25 @@ def check_split(split: Split) -> CheckReport:
         key = (split.keys or {}).get(case.case_id)
         if key is not None and case.sentences is not None:
             _check_key(case, key, key_file, report)
+    _check_key_has_alignment(split, key_file, report)
     return report
+
+
+def _check_key_has_alignment(split: Split, file: str, report: CheckReport) -> None:
+    """A 2026 key without ``clinician_answer_sentences`` is legal, but subtask 4 cannot be scored with it."""
+    if split.keys is None or split.source.key_style != "2026":
+        return
+    lacking = [k.case_id for k in split.keys.values() if k.clinician_answer_sentences is None]
+    if lacking:
+        report.warnings.append(
+            Problem(
+                f"{len(lacking)} of {len(split.keys)} cases have no clinician_answer_sentences"
+                f" (cases {id_ranges(lacking)}): subtask 4 cannot be scored with this key",
+                file,
+                None,
+                "clinician_answer_sentences",
+            )
+        )
 
 
 def _check_sentence_offsets(case: Case, file: str, report: CheckReport) -> None:

@@ -9,6 +9,7 @@ one level deeper (``data/subtask_1/test/``); such folders are found too and name
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from pathlib import Path
 
@@ -72,20 +73,48 @@ def _check_key_matches_cases(key_path: Path, case_ids: list[str], keys: dict) ->
         raise InputError(problems)
 
 
-def load_dataset(data: str | Path) -> Dataset:
-    """Load every split under ``data`` (a folder or ``"synthetic"``)."""
+class LazySplits(Mapping[str, Split]):
+    """Split folders by name, each loaded (and its errors raised) only when first used, so one malformed
+    split never blocks a command on another."""
+
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        self._folders = dict(folders)
+        self._loaded: dict[str, Split] = {}
+
+    def __getitem__(self, name: str) -> Split:
+        if name not in self._loaded:
+            folder = self._folders[name]  # KeyError for an unknown name, as a Mapping should
+            self._loaded[name] = load_split(folder, name)
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._folders
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._folders)
+
+    def __len__(self) -> int:
+        return len(self._folders)
+
+
+def split_folders(data: str | Path) -> tuple[Path, dict[str, Path]]:
+    """The data root and its split folders by name (nothing is parsed)."""
     root = resolve_data_path(data)
     if (root / CASES_FILE).is_file():
-        return Dataset({root.name: load_split(root)}, str(root))
-    splits: dict[str, Split] = {}
+        return root, {root.name: root}
+    folders: dict[str, Path] = {}
     for xml_path in sorted(root.glob(f"*/{CASES_FILE}")) + sorted(root.glob(f"*/*/{CASES_FILE}")):
-        folder = xml_path.parent
-        name = folder.relative_to(root).as_posix()
-        splits[name] = load_split(folder, name)
-    if not splits:
+        folders[xml_path.parent.relative_to(root).as_posix()] = xml_path.parent
+    if not folders:
         raise InputError.one(f"no {CASES_FILE} here or in its sub-folders", file=root)
-    logger.debug("loaded splits %s from %s", list(splits), root)
-    return Dataset(splits, str(root))
+    return root, folders
+
+
+def load_dataset(data: str | Path) -> Dataset:
+    """The splits under ``data`` (a folder or ``"synthetic"``), each parsed on first use."""
+    root, folders = split_folders(data)
+    logger.debug("found splits %s in %s", list(folders), root)
+    return Dataset(LazySplits(folders), str(root))
 
 
 def write_split(split: Split, folder: str | Path) -> Path:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal
 
+from harness.errors import UnknownNameError
+
 Relevance = Literal["essential", "supplementary", "not-relevant"]
 RELEVANCE_LABELS: tuple[Relevance, ...] = ("essential", "supplementary", "not-relevant")
 
@@ -137,9 +139,26 @@ class Split:
         if case_ids is None:
             return self
         wanted = set(case_ids)
+        where = self.source.folder or self.name
+        if not wanted:
+            raise UnknownNameError.one(
+                "the case-id list is empty; give ids such as '1-3 5', or leave it out", file=where
+            )
+        longest = case_ids.longest_range() if isinstance(case_ids, CaseIds) else None
+        if longest is not None and longest[1] > len(self.cases):
+            raise UnknownNameError.one(
+                f"case-id range {longest[0]} covers {longest[1]} ids, more than the {len(self.cases)} cases of split"
+                f" {self.name} (it holds {id_ranges(self.case_ids())})",
+                file=where,
+                field="case_ids",
+            )
         unknown = wanted - set(self.case_ids())
         if unknown:
-            raise KeyError(f"split {self.name} has no case(s) {', '.join(sorted(unknown, key=_id_order))}")
+            raise UnknownNameError.one(
+                f"split {self.name} has no case(s) {id_ranges(unknown)} (it holds {id_ranges(self.case_ids())})",
+                file=where,
+                field="case_ids",
+            )
         keys = None if self.keys is None else {k: v for k, v in self.keys.items() if k in wanted}
         mapping = None if self.mapping is None else tuple(m for m in self.mapping if m.case_id in wanted)
         cases = tuple(c for c in self.cases if c.case_id in wanted)
@@ -158,7 +177,9 @@ class Dataset:
             return self.splits[name]
         except KeyError:
             known = ", ".join(self.splits) or "none"
-            raise KeyError(f"no split {name!r} in {self.root or 'dataset'} (splits: {known})") from None
+            raise UnknownNameError.one(
+                f"no split {name!r} here (splits: {known})", file=self.root or "dataset", field="split"
+            ) from None
 
 
 def _id_order(case_id: str) -> tuple[int, int | str]:
@@ -170,20 +191,71 @@ def sort_ids(ids: Iterable[str]) -> list[str]:
     return sorted(ids, key=_id_order)
 
 
-def parse_id_ranges(spec: str | Sequence[str]) -> list[str]:
-    """Parse ``"1-3 5"`` or ``["1-3", "5"]`` (commas allowed) into ``["1", "2", "3", "5"]``."""
+#: The most ids one ``--case-ids`` range may cover: more than any ArchEHR-QA split holds.
+MAX_RANGE_IDS = 100_000
+
+
+def parse_id_ranges(spec: str | Sequence[str], *, max_range: int | None = MAX_RANGE_IDS) -> list[str]:
+    """Parse ``"1-3 5"`` or ``["1-3", "5"]`` (commas allowed) into ``["1", "2", "3", "5"]``.
+
+    A range covering more than ``max_range`` ids is refused before it is expanded.
+    """
     parts = (
         spec.replace(",", " ").split()
         if isinstance(spec, str)
         else [p for s in spec for p in s.replace(",", " ").split()]
     )
     out: list[str] = []
+    ranges: list[str] = []
     for part in parts:
         if "-" in part:
             lo, _, hi = part.partition("-")
             if not (lo.isascii() and hi.isascii() and lo.isdigit() and hi.isdigit()) or int(lo) > int(hi):
                 raise ValueError(f"bad case-id range {part!r} (expected e.g. 21-120)")
+            if max_range is not None and int(hi) - int(lo) + 1 > max_range:
+                raise ValueError(
+                    f"case-id range {part!r} covers {int(hi) - int(lo) + 1} ids, more than any split holds"
+                    f" (limit {max_range}); check for a typo"
+                )
             out.extend(str(i) for i in range(int(lo), int(hi) + 1))
+            ranges.append(part)
         else:
             out.append(part)
-    return list(dict.fromkeys(out))
+    return CaseIds(dict.fromkeys(out), ranges=tuple(ranges))
+
+
+class CaseIds(list[str]):
+    """Parsed case ids that remember the ranges they came from, so a split can refuse a range longer than
+    itself in the user's own words (``1-1000`` rather than a thousand unknown ids)."""
+
+    def __init__(self, ids: Iterable[str] = (), *, ranges: tuple[str, ...] = ()) -> None:
+        super().__init__(ids)
+        self.ranges = ranges
+
+    def longest_range(self) -> tuple[str, int] | None:
+        """The longest range given and how many ids it covers."""
+        sizes = [(r, int(r.partition("-")[2]) - int(r.partition("-")[0]) + 1) for r in self.ranges]
+        return max(sizes, key=lambda item: item[1], default=None)
+
+
+def id_ranges(ids: Iterable[str]) -> str:
+    """Case ids as compact ranges: ``["1", "2", "3", "5", "x"]`` → ``"1-3 5 x"`` (inverse of parse_id_ranges)."""
+    ordered = sort_ids(set(ids))
+    parts: list[str] = []
+    run: list[int] = []
+
+    def flush() -> None:
+        if run:
+            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+            run.clear()
+
+    for cid in ordered:
+        if cid.isdigit() and str(int(cid)) == cid:
+            if run and int(cid) != run[-1] + 1:
+                flush()
+            run.append(int(cid))
+        else:
+            flush()
+            parts.append(cid)
+    flush()
+    return " ".join(parts)

@@ -9,6 +9,8 @@ writes back byte for byte.
 
 from __future__ import annotations
 
+import codecs
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,17 +28,108 @@ XML_DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>"
 _INDENT = "    "
 
 
+#: Byte-order marks and the first bytes of ``<?`` or ``<a`` in each encoding we refuse (XML spec, appendix F).
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian, with byte-order mark)"),
+    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian, with byte-order mark)"),
+    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian, with byte-order mark)"),
+    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian, with byte-order mark)"),
+)
+_WIDE_PREFIXES: tuple[tuple[bytes, str], ...] = (
+    (b"<\x00\x00\x00", "UTF-32 (little-endian, no byte-order mark)"),
+    (b"\x00\x00\x00<", "UTF-32 (big-endian, no byte-order mark)"),
+    (b"<\x00", "UTF-16 (little-endian, no byte-order mark)"),
+    (b"\x00<", "UTF-16 (big-endian, no byte-order mark)"),
+)
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_UTF8_NAMES = {"utf-8", "utf8"}
+#: Bytes XML 1.0 forbids anywhere (tab, newline and carriage return are allowed).
+_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CASE_OPEN = re.compile(rb"""<case\b[^>]*?\bid\s*=\s*["']([^"']*)["']""")
+_TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)([^<>]*?)(/?)>")
+_ID_ATTR = re.compile(r"""\bid\s*=\s*["']([^"']*)["']""")
+RESAVE = "re-save it as UTF-8"
+
+
+def sniff_encoding(data: bytes) -> str | None:
+    """The name of a non-UTF-8 encoding ``data`` is in or declares, or ``None`` when it is (meant as) UTF-8."""
+    for bom, name in _BOMS:  # UTF-32 marks first: the UTF-32-LE mark starts with the UTF-16-LE one
+        if data.startswith(bom):
+            return name
+    for prefix, name in _WIDE_PREFIXES:
+        if data.startswith(prefix):
+            return name
+    declared = _DECLARED.match(data.removeprefix(codecs.BOM_UTF8))
+    if declared and declared.group(1).decode("ascii").lower() not in _UTF8_NAMES:
+        return f"{declared.group(1).decode('ascii')} (as its XML declaration says)"
+    return None
+
+
+def _case_at(data: bytes, offset: int) -> str | None:
+    """The id of the ``<case>`` open at byte ``offset``, if any."""
+    found = None
+    for match in _CASE_OPEN.finditer(data, 0, offset):
+        found = match
+    return None if found is None else found.group(1).decode("utf-8", "replace")
+
+
 def read_xml_bytes(path: Path) -> bytes:
-    """Read a file's bytes, refusing absurd sizes and bytes that are not UTF-8."""
+    """Read a file's bytes, refusing absurd sizes, encodings other than UTF-8 and bytes XML forbids."""
     size = path.stat().st_size
     if size > MAX_XML_BYTES:
         raise InputError.one(f"file is {size} bytes, over the {MAX_XML_BYTES} limit", file=path)
     data = path.read_bytes()
+    encoding = sniff_encoding(data)
+    if encoding is not None:
+        raise InputError.one(f"file is encoded as {encoding}, not UTF-8; {RESAVE}", file=path)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError.one(f"not UTF-8: byte {exc.start} cannot be decoded", file=path) from None
+        raise InputError.one(f"not UTF-8: byte {exc.start} cannot be decoded; {RESAVE}", file=path) from None
+    bad = _FORBIDDEN.search(data)
+    if bad is not None:
+        what = "a NUL byte" if bad.group() == b"\x00" else f"control character 0x{bad.group()[0]:02x}"
+        raise InputError.one(
+            f"{what} at byte offset {bad.start()}, which XML does not allow; remove it",
+            file=path,
+            case_id=_case_at(data, bad.start()),
+        )
     return data
+
+
+def _open_elements(text: str) -> list[str]:
+    """The elements still open at the end of ``text`` (outermost first), as ``tag`` or ``tag id="…"``."""
+    stack: list[tuple[str, str]] = []
+    for match in _TAG.finditer(text):
+        closing, tag, attrs, empty = match.groups()
+        if empty:
+            continue
+        if closing:
+            names = [name for name, _ in stack]
+            if tag in names:
+                del stack[len(names) - 1 - names[::-1].index(tag) :]
+            continue
+        ident = _ID_ATTR.search(attrs)
+        stack.append((tag, tag if ident is None else f'{tag} id="{ident.group(1)}"'))
+    return [label for _, label in stack]
+
+
+def _parse_error(path: Path, data: bytes, exc: ET.ParseError) -> InputError:
+    """A message for malformed XML: a file that ends early says what is left open; others name line and case."""
+    text = data.decode("utf-8")
+    if not text.rstrip().endswith("</annotations>"):
+        still_open = _open_elements(text)
+        if still_open:
+            unclosed = " ".join(f"<{e}>" for e in still_open)
+            case = next((e.split('"')[1] for e in reversed(still_open) if e.startswith("case ")), None)
+            return InputError.one(
+                f"file ends before </annotations>; unclosed: {unclosed} (truncated? copy the file again)",
+                file=path,
+                case_id=case,
+            )
+    line, column = exc.position
+    offset = sum(len(raw) for raw in data.splitlines(keepends=True)[: line - 1]) + column
+    return InputError.one(f"malformed XML: {exc}", file=path, case_id=_case_at(data, offset))
 
 
 def load_cases_xml(path: str | Path) -> tuple[list[Case], bool]:
@@ -48,7 +141,7 @@ def load_cases_xml(path: str | Path) -> tuple[list[Case], bool]:
     except DefusedXmlException as exc:
         raise InputError.one(f"unsafe XML refused ({type(exc).__name__}: {exc})", file=path) from None
     except ET.ParseError as exc:
-        raise InputError.one(f"malformed XML: {exc}", file=path) from None
+        raise _parse_error(path, data, exc) from None
     if root.tag != "annotations":
         raise InputError.one(f"root element is <{root.tag}>, expected <annotations>", file=path)
 
@@ -122,6 +215,13 @@ def _parse_case(node: ET.Element, case_id: str, file: str) -> Case:
                 )
             start = _int_attr(s, "start_char_index", file, case_id, f"note_excerpt_sentences/sentence[{sid}]")
             items_s.append(NoteSentence(sid, para, start, _text(s) or ""))
+        if not items_s:
+            raise InputError.one(
+                "<note_excerpt_sentences> holds no <sentence>",
+                file=file,
+                case_id=case_id,
+                field="note_excerpt_sentences",
+            )
         ids = [s.id for s in items_s]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:

@@ -138,20 +138,30 @@ def test_submit_writes_nothing_when_invalid(bad_s2: Path, data_dir: Path, tmp_pa
     assert not out.parent.exists()
 
 
-def test_submit_structural_check_without_data(bad_s2: Path, good_s2: Path, tmp_path: Path) -> None:
+def test_submit_without_data_refuses_to_claim_ok(good_s2: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.zip"
     result = _run(submit_command, good_s2, "--out", out, "--subtask", "2")
+    assert result.exit_code == 1
+    assert _json(result)["ok"] is False and _json(result)["zip"] is None
+    assert "structure only, not checked against the key" in result.stderr
+    assert not out.exists()
+
+
+def test_submit_structural_check_without_data(bad_s2: Path, good_s2: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.zip"
+    result = _run(submit_command, good_s2, "--out", out, "--subtask", "2", "--structure-only")
     assert result.exit_code == 0, result.output
+    assert _json(result)["checked"] == "structure only, not checked against the key"
     assert out.is_file()
-    result = _run(submit_command, bad_s2, "--out", tmp_path / "t.zip", "--subtask", "2")
+    result = _run(submit_command, bad_s2, "--out", tmp_path / "t.zip", "--subtask", "2", "--structure-only")
     assert result.exit_code == 1 and not (tmp_path / "t.zip").exists()
     assert "case 2, field case_id" in result.stderr
 
 
 def test_submit_refuses_a_zip_as_input(good_s2: Path, tmp_path: Path) -> None:
     first = tmp_path / "first.zip"
-    assert _run(submit_command, good_s2, "--out", first, "--subtask", "2").exit_code == 0
-    result = _run(submit_command, first, "--out", tmp_path / "again.zip", "--subtask", "2")
+    assert _run(submit_command, good_s2, "--out", first, "--subtask", "2", "--structure-only").exit_code == 0
+    result = _run(submit_command, first, "--out", tmp_path / "again.zip", "--subtask", "2", "--structure-only")
     assert result.exit_code == 1 and "a zip archive" in result.stderr
     assert not (tmp_path / "again.zip").exists()
 
