@@ -91,7 +91,8 @@ def clean_answer(raw: str, *, max_words: int = 75, fallback: str, finished: bool
     ``finished=False`` (generation stopped at the token budget, not at end of turn) drops the unfinished last
     sentence where a complete one precedes it.
     """
-    text = normalise(strip_citations(strip_thinking(raw)))
+    # special tokens go first: removing one can close a citation marker ("| 7 <|im_end|> |")
+    text = normalise(strip_citations(_SPECIAL_TOKEN.sub(" ", strip_thinking(raw))))
     text = text.strip(" \"'`")  # stray quotes around the whole answer
     if not any(ch.isalnum() for ch in text):
         text, cut = cut_to_words(normalise(fallback), max_words)

@@ -155,3 +155,9 @@ def test_any_output_gives_a_clean_short_nonempty_answer(raw: str) -> None:
     assert len(answer.text.split()) <= 75
     assert "\n" not in answer.text
     assert not MARKER.search(answer.text), answer.text
+
+
+def test_a_special_token_inside_a_citation_marker_does_not_leave_the_marker():
+    # found by hypothesis: removing <|im_end|> used to close "| 7 |" after the markers were already stripped
+    answer = clean_answer("| 7 <|im_end|> |", fallback="No answer.")
+    assert answer.fallback and answer.text == "No answer."
