@@ -14,8 +14,8 @@ against the metric registry by :func:`metrics.registry.check_task` (and a test).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from harness.data.model import Case, CaseKey, Split, Subtask, sort_ids
@@ -96,7 +96,6 @@ class Task:
     max_words: int | None = None
     word_split: WordSplit | None = None
     official: bool = True  # an ArchEHR-QA task scored by an official scorer (not the FHIR track)
-    aliases: tuple[str, ...] = field(default=(), compare=False)
 
     # ------------------------------------------------------------------ names
 
@@ -174,9 +173,6 @@ class Task:
                     )
         return problems
 
-    def case_gold(self, case: Case, key: CaseKey | None) -> CaseGold:
-        return self.gold(case, key)
-
 
 # ---------------------------------------------------------------------- gold construction
 
@@ -249,13 +245,11 @@ _REGISTRY: dict[str, Task] = {}
 
 
 def register_task(task: Task) -> Task:
-    """Add ``task`` to the registry (ids and aliases must be new)."""
-    for name in (task.id, *task.aliases):
-        existing = _REGISTRY.get(name)
-        if existing is not None and existing != task:
-            raise ValueError(f"task {name!r} is registered twice")
-    for name in (task.id, *task.aliases):
-        _REGISTRY[name] = task
+    """Add ``task`` to the registry (its id must be new)."""
+    existing = _REGISTRY.get(task.id)
+    if existing is not None and existing != task:
+        raise ValueError(f"task {task.id!r} is registered twice")
+    _REGISTRY[task.id] = task
     return task
 
 
@@ -446,8 +440,8 @@ register_task(
 
 
 def all_tasks() -> tuple[Task, ...]:
-    """Every registered task, in registry order, once each."""
-    return tuple(dict.fromkeys(_REGISTRY.values()))
+    """Every registered task, in registry order."""
+    return tuple(_REGISTRY.values())
 
 
 def task_ids() -> tuple[str, ...]:
@@ -476,7 +470,3 @@ def task_for(edition: str, number: int | None) -> Task:
     if number is None:
         raise UnknownTaskError(f"{edition} needs a subtask number (known: {', '.join(task_ids())})")
     return get_task(f"{edition}/{number}")
-
-
-def tasks_of(edition: str) -> Iterator[Task]:
-    return (t for t in all_tasks() if t.edition == edition)

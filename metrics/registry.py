@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from harness.errors import HarnessError
 from harness.tasks import Task, all_tasks, prf_keys
@@ -312,21 +312,6 @@ register_metric(
         evidence_rule="2025",
     )
 )
-
-
-def describe() -> list[dict[str, Any]]:
-    """The registry as JSON-able rows (``archehr metrics``)."""
-    return [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "outputs": list(s.output_keys),
-            "description": s.description,
-            "assets": list(s.assets),
-            "tasks": [t.id for t in all_tasks() if s.name in t.families],
-        }
-        for s in metric_specs()
-    ]
 
 
 for _task in all_tasks():
