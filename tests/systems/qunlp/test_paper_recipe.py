@@ -1,0 +1,354 @@
+"""The GPU paper recipes rehearsed on CPU: ``paper.yaml`` (the QU-NLP generator) and ``aligner-paper.yaml``.
+
+Each file is loaded through its system's own config loader and only the keys in :data:`GENERATOR_REHEARSAL` /
+:data:`ALIGNER_REHEARSAL` change (the model path, the device, the step counts); every other setting is
+asserted equal to the file's, so a later change to a paper config is rehearsed automatically. Everything
+else is the code a GPU user runs: 4-bit NF4 with double quantisation, bf16, LoRA r=16 on every linear
+layer, gradient checkpointing, the paged 8-bit AdamW, sdpa attention, 160 new tokens. What differs on CPU is
+in docs/generator.md ("Rehearsing the paper recipe on CPU").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from transformers import TrainerCallback
+
+from harness.data import Subtask, inputs_for, load_dataset, write_split
+from harness.errors import HarnessError
+from harness.systems import TrainOptions, build_system, get_trainer
+from systems.qunlp.aligner.config import resolve_config
+from systems.qunlp.generator.cards import card_sha256
+from systems.qunlp.generator.config import CONFIG_DIR, load_config
+from systems.qunlp.generator.resolve import preflight
+from systems.qunlp.generator.testing import make_tiny_qwen3
+from systems.qunlp.generator.training import train_stages
+
+PAPER = CONFIG_DIR / "paper.yaml"
+ALIGNER_PAPER = CONFIG_DIR / "aligner-paper.yaml"
+STEPS = 2
+#: The generator keys the rehearsal changes (the model path is filled in with the tiny model's folder).
+GENERATOR_REHEARSAL: dict[str, Any] = {
+    "model.path": None,
+    "model.device": "cpu",
+    "stage1.max_steps": STEPS,
+    "stage2.max_steps": STEPS,
+}
+#: The aligner keys the rehearsal changes: the cross-encoder to fine-tune, the device, the epochs.
+ALIGNER_REHEARSAL: dict[str, Any] = {"base_model": None, "device": "cpu", "train_epochs": 1}
+#: Stage 1 reads the corpus named by ``stage1.data_env`` (paper.yaml leaves ``stage1.data`` null): the packaged
+#: synthetic emrQA-MedSQuAD stand-in, given the way a user gives the real corpus.
+STAGE1_CORPUS = "synthetic"
+ALIGNER_DEV_CASES = 8  # enough for the paper's 5 cross-fitting folds and 5 CV folds
+
+
+def flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out |= flat(value, f"{prefix}{key}.")
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def generator_overrides(model_dir: Path) -> dict[str, Any]:
+    return {**GENERATOR_REHEARSAL, "model.path": str(model_dir)}
+
+
+def aligner_overrides(model_dir: Path) -> dict[str, Any]:
+    return {**ALIGNER_REHEARSAL, "base_model": str(model_dir)}
+
+
+def make_tiny_cross_encoder(folder: Path) -> Path:
+    """A 2-layer random BERT with the real tokenizer of the packaged all-MiniLM-L6-v2 (the paper's default base)."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from systems.qunlp.aligner.cross_encoder import packaged_base_model
+
+    tokenizer = AutoTokenizer.from_pretrained(packaged_base_model())
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=1,
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def rehearsal_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private cache, the stage-1 corpus variable, one torch thread under xdist."""
+    root = tmp_path_factory.mktemp("paper-recipe")
+    threads = torch.get_num_threads()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)  # two workers on two cores
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARCHEHR_CACHE", str(root / "cache"))
+        patch.setenv(load_config({}, PAPER).stage1.data_env, STAGE1_CORPUS)
+        yield root
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen3(rehearsal_env: Path) -> Path:
+    # intermediate 256: the MLP's LoRA matrices reach bitsandbytes' 4,096-element threshold for 8-bit state
+    return make_tiny_qwen3(rehearsal_env / "tiny-qwen3", intermediate_size=256)
+
+
+class RecipeProbe(TrainerCallback):
+    """What the Trainer actually ran with: quantisation, checkpointing, precision, optimiser and its state."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, Any]] = {}
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs) -> None:
+        import bitsandbytes as bnb
+
+        linear4 = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+        lora = model.peft_config["default"]
+        self.seen[Path(args.output_dir).parent.name] = {
+            "linear4bit": len(linear4),
+            "quant_types": sorted({m.weight.quant_state.quant_type for m in linear4}),
+            "double_quant": all(m.weight.quant_state.nested for m in linear4),
+            "compute_dtypes": sorted({str(m.compute_dtype) for m in linear4}),
+            "gradient_checkpointing": bool(model.is_gradient_checkpointing),
+            "attn_implementation": model.config._attn_implementation,
+            "bf16": args.bf16,
+            "mixed_precision": str(args.mixed_precision),
+            "lora": [lora.r, lora.lora_alpha, lora.lora_dropout],
+            "lora_modules": sorted({name.rsplit(".", 1)[-1] for name in lora.target_modules}),
+        }
+
+    def on_train_end(self, args, state, control, model=None, optimizer=None, **kwargs) -> None:
+        inner = getattr(optimizer, "optimizer", optimizer)  # accelerate wraps it
+        trained = [p for p in model.parameters() if p.requires_grad]
+        dtypes = [str(inner.state[p]["state1"].dtype) for p in trained if p in inner.state]
+        self.seen[Path(args.output_dir).parent.name] |= {
+            "optimizer": f"{type(inner).__module__}.{type(inner).__name__}",
+            "optim_bits": inner.args.optim_bits,
+            "is_paged": inner.is_paged,
+            "state_dtypes": sorted(set(dtypes)),
+            "params_with_state": len(dtypes),
+            "trainable": len(trained),
+        }
+
+
+@dataclass(frozen=True)
+class Rehearsed:
+    overrides: dict[str, Any]
+    out: Path
+    probe: dict[str, dict[str, Any]]
+    run_config: dict[str, Any]
+
+    def card(self, stage: str) -> dict[str, Any]:
+        return json.loads((self.out / f"stage{stage}" / "adapter" / "adapter_card.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def rehearsed(rehearsal_env: Path, tiny_qwen3: Path) -> Rehearsed:
+    """Both stages of paper.yaml, 2 optimiser steps each, on stage-1 corpus and the synthetic dev cases."""
+    overrides = generator_overrides(tiny_qwen3)
+    out = rehearsal_env / "generator"
+    options = TrainOptions(config=str(PAPER), overrides=overrides, out=str(out), split="dev", show_progress=False)
+    config, stages, base = preflight(options)  # what `archehr train qunlp` does, with a probe added
+    probe = RecipeProbe()
+    train_stages(
+        config, stages, base, out, data=options.data, split=options.split, callbacks=[probe], show_progress=False
+    )
+    summary = get_trainer("qunlp")(options)  # the registered trainer: both stages done, skipped
+    assert all(stage["skipped"] for stage in summary["stages"].values())
+    return Rehearsed(overrides, out, probe.seen, summary["run_config"])
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_rehearsal_changes_only_model_path_device_and_step_counts(tmp_path: Path) -> None:
+    paper = flat(load_config({}, PAPER).to_json())
+    rehearsal = flat(load_config(generator_overrides(tmp_path), PAPER).to_json())
+    assert rehearsal.keys() == paper.keys()
+    changed = {k for k in paper if rehearsal[k] != paper[k]}
+    assert changed == set(GENERATOR_REHEARSAL)
+    assert paper["model.device"] == "cuda" and paper["stage1.max_steps"] == paper["stage2.max_steps"] == -1
+    # the GPU settings the rehearsal keeps
+    assert paper["quantization.load_in_4bit"] and paper["quantization.quant_type"] == "nf4"
+    assert paper["model.dtype"] == paper["quantization.compute_dtype"] == "bfloat16"
+    assert paper["stage1.optim"] == paper["stage2.optim"] == "paged_adamw_8bit"
+    assert paper["stage1.gradient_checkpointing"] and paper["stage2.gradient_checkpointing"]
+
+    aligner_paper = flat(resolve_config({"config": str(ALIGNER_PAPER)}).to_json())
+    aligner = flat(resolve_config({"config": str(ALIGNER_PAPER), **aligner_overrides(tmp_path)}).to_json())
+    assert aligner.keys() == aligner_paper.keys()
+    assert {k for k in aligner_paper if aligner[k] != aligner_paper[k]} == set(ALIGNER_REHEARSAL)
+    assert aligner_paper["device"] == "cuda" and aligner_paper["base_model"] is None
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the paper configs run as they are where there is a GPU")
+def test_paper_configs_as_shipped_fail_fast_in_one_line_without_a_gpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHEHR_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(HarnessError) as generator:
+        get_trainer("qunlp")(TrainOptions(config=str(PAPER), out=str(tmp_path / "gen"), show_progress=False))
+    assert "qunlp generator (paper)" in str(generator.value) and "needs a CUDA GPU" in str(generator.value)
+    with pytest.raises(HarnessError) as aligner:
+        get_trainer("qunlp-aligner")(TrainOptions(config=str(ALIGNER_PAPER), out=str(tmp_path / "aligner")))
+    assert "device=cuda needs a CUDA GPU" in str(aligner.value) and "--set device=cpu" in str(aligner.value)
+    assert "\n" not in str(generator.value) + str(aligner.value)
+    assert not (tmp_path / "gen").exists() and not (tmp_path / "aligner").exists()  # nothing written
+
+
+def test_paper_generator_recipe_trains_both_stages_on_cpu_as_on_a_gpu(rehearsed: Rehearsed) -> None:
+    for stage, samples in (("1", 681), ("2", 20)):
+        seen = rehearsed.probe[f"stage{stage}"]
+        # 2 layers x 7 projections, all 4-bit NF4 with double quantisation and bf16 compute
+        assert seen["linear4bit"] == 14 and seen["quant_types"] == ["nf4"] and seen["double_quant"]
+        assert seen["compute_dtypes"] == ["torch.bfloat16"]
+        assert seen["gradient_checkpointing"] and seen["attn_implementation"] == "sdpa"
+        assert seen["bf16"] and seen["mixed_precision"] == "bf16"  # autocast, as on the GPU
+        assert seen["lora"] == [16, 32, 0.05]
+        assert seen["lora_modules"] == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"]
+        # the paged 8-bit AdamW: 8-bit state for the MLP's 4,096-element LoRA matrices; never paged on CPU
+        assert seen["optimizer"] == "bitsandbytes.optim.adamw.AdamW"
+        assert seen["optim_bits"] == 8 and seen["is_paged"]
+        assert seen["state_dtypes"] == ["torch.float32", "torch.uint8"]
+        assert seen["params_with_state"] == seen["trainable"] == 2 * 7 * 2
+
+        card = rehearsed.card(stage)
+        assert card["config"] == load_config(rehearsed.overrides, PAPER).to_json()
+        assert card["config_name"] == "paper" and card["data"]["samples"] == samples
+        training = card["training"]
+        assert training["global_step"] == STEPS and len(training["loss_history"]) == 1  # logging_steps 20 / 5
+        assert training["weights_sha256"] != training["initial_weights_sha256"]
+        assert training["train_loss"] > 0
+        hyper = card["hyperparameters"]["stage"]
+        assert (hyper["batch_size"], hyper["grad_accum"]) == ((4, 4) if stage == "1" else (1, 4))
+    assert rehearsed.card("1")["data"]["corpus"] == STAGE1_CORPUS
+    assert rehearsed.card("2")["data"]["split"] == "dev"
+    assert rehearsed.card("2")["init_adapter"]["weights_sha256"] == rehearsed.card("1")["training"]["weights_sha256"]
+
+
+def test_paper_generator_recipe_generates_for_a_case(rehearsed: Rehearsed) -> None:
+    import bitsandbytes as bnb
+
+    system = build_system("qunlp", rehearsed.run_config)
+    assert system.config == load_config(rehearsed.overrides, PAPER)
+    case = inputs_for(load_dataset("synthetic").split("test"), Subtask.ANSWER_GENERATION)[0]
+    (prediction,) = list(system.predict([case], Subtask.ANSWER_GENERATION))
+    assert prediction.case_id == case.case_id
+    assert prediction.prediction.strip() and len(prediction.prediction.split()) <= 75
+    # dequantize: false, as on the GPU: generation ran on the 4-bit weights with the stage-2 adapter attached
+    model = system.backend.model
+    assert sum(isinstance(m, bnb.nn.Linear4bit) for m in model.modules()) == 14
+    assert model.active_adapters == ["default"]
+    assert system.card.components["adapter"]["card_sha256"] == card_sha256(rehearsed.out / "stage2" / "adapter")
+    assert system.backend.generation_config.max_new_tokens == 160 and not system.backend.generation_config.do_sample
+    assert prediction.meta["raw"] and isinstance(prediction.meta["finished"], bool)
+
+
+def test_paper_aligner_recipe_trains_and_runs_on_cpu(rehearsal_env: Path) -> None:
+    from safetensors.torch import load_file
+
+    data = rehearsal_env / "aligner-data"
+    synthetic = load_dataset("synthetic")
+    write_split(synthetic.split("dev").select(synthetic.split("dev").case_ids()[:ALIGNER_DEV_CASES]), data / "dev")
+    test = synthetic.split("test")
+    write_split(test.select(test.case_ids()[:2]), data / "test")
+    tiny = make_tiny_cross_encoder(rehearsal_env / "tiny-cross-encoder")
+    overrides = aligner_overrides(tiny)
+    out = rehearsal_env / "aligner"
+    summary = get_trainer("qunlp-aligner")(
+        TrainOptions(config=str(ALIGNER_PAPER), overrides=overrides, out=str(out), data=str(data), split="dev")
+    )
+    card = json.loads(Path(summary["card"]).read_text(encoding="utf-8"))
+    assert card["config"] == resolve_config({"config": str(ALIGNER_PAPER), **overrides}).to_json()
+    entry = card["cross_encoder"]
+    assert entry["tuning_scores"] == "out-of-fold (5 folds)" and entry["final"] == "refit on all cases"
+    assert entry["base_model"] == str(tiny)
+    trainings = entry["trainings"]
+    assert [t["fold"] for t in trainings] == [0, 1, 2, 3, 4, None]
+    assert all(t["frozen_parameters"] == sum(p.numel() for n, p in _embeddings(tiny)) for t in trainings)
+    for t in trainings:
+        assert t["steps"] == -(-t["pairs"] // 16)  # train_batch_size 16, one epoch
+    # freeze_layers 0: a full fine-tune, the lowest layer moved too
+    before, after = (
+        load_file(str(tiny / "model.safetensors")),
+        load_file(str(out / "cross_encoder" / "model.safetensors")),
+    )
+    layer0 = "bert.encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(before[layer0], after[layer0])
+    assert set(card["subtasks"]) == {"4", "2"}
+
+    test_split = load_dataset(str(data)).split("test")
+    for name, subtask in (("qunlp-aligner", Subtask(4)), ("qunlp-evidence", Subtask(2))):
+        system = build_system(name, summary["run_config"])
+        assert system.scorer.model.max_length == 256 and not system.scorer.quantized  # quantize: false
+        predictions = list(system.predict(inputs_for(test_split, subtask), subtask))
+        assert [p.case_id for p in predictions] == test_split.case_ids()
+        assert all(isinstance(p.prediction, list) and "raw_scores" in p.meta for p in predictions)
+
+
+def _embeddings(folder: Path) -> list[tuple[str, torch.Tensor]]:
+    from safetensors.torch import load_file
+
+    return [(n, t) for n, t in load_file(str(folder / "model.safetensors")).items() if ".embeddings." in n]
+
+
+# ------------------------------------------------------------------ data parallel (slow)
+
+
+@pytest.mark.slow
+def test_accelerate_launch_trains_data_parallel_on_two_cpu_processes(rehearsal_env: Path, tiny_qwen3: Path) -> None:
+    """The documented `accelerate launch` command on 2 CPU processes (torchrun, gloo), as in docs/generator.md."""
+    archehr = shutil.which("archehr", path=str(Path(sys.executable).parent))
+    assert archehr, "the archehr console script is not installed next to this python"
+    out = rehearsal_env / "ddp"
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        archehr, "train", "qunlp", "--config", str(PAPER), "--out", str(out),
+    ]  # fmt: skip
+    for key, value in generator_overrides(tiny_qwen3).items():
+        command += ["--set", f"{key}={value}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    decoder, text, summaries = json.JSONDecoder(), done.stdout.strip(), []
+    while text:
+        summary, end = decoder.raw_decode(text)
+        summaries.append(summary)
+        text = text[end:].strip()
+    assert len(summaries) == 2  # one per process; only the main one trained into cards
+    main = next(s for s in summaries if s["stages"]["2"]["card_sha256"])
+    for stage, samples in (("1", 681), ("2", 20)):
+        assert main["stages"][stage]["steps"] == STEPS
+        card = json.loads((out / f"stage{stage}" / "adapter" / "adapter_card.json").read_text(encoding="utf-8"))
+        hyper = card["hyperparameters"]["stage"]
+        # each optimiser step consumed both processes' batches: the sampler split the data over 2 ranks
+        per_step = hyper["batch_size"] * hyper["grad_accum"]
+        ranks = card["training"]["epochs"] * samples / (STEPS * per_step)
+        assert 1.7 < ranks < 2.3, ranks
+    stage1 = json.loads((out / "stage1" / "adapter" / "adapter_card.json").read_text(encoding="utf-8"))
+    stage2 = json.loads((out / "stage2" / "adapter" / "adapter_card.json").read_text(encoding="utf-8"))
+    assert stage2["init_adapter"]["weights_sha256"] == stage1["training"]["weights_sha256"]
