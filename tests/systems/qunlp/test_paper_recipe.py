@@ -317,38 +317,92 @@ def _embeddings(folder: Path) -> list[tuple[str, torch.Tensor]]:
 
 # ------------------------------------------------------------------ data parallel (slow)
 
+REPO = Path(__file__).resolve().parents[3]
+#: ``--multi_gpu`` selects accelerate's torchrun launcher; without it, on a machine with no GPU, ``accelerate
+#: launch --num_processes 2`` starts ONE process. Each process finds no GPU and, with model.device=cpu, joins a
+#: gloo process group (docs/generator.md).
+LAUNCH = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1"]
+LAUNCH += ["--mixed_precision", "no", "--dynamo_backend", "no"]  # the Trainer's arguments set bf16 themselves
+
+#: Trains like `archehr train qunlp` (preflight + train_stages) with a callback that gathers every rank's
+#: adapter weights hash: equal hashes mean the gradients were all-reduced (unsynchronised ranks would diverge).
+SYNC_SCRIPT = """
+import json, sys
+from pathlib import Path
+import torch.distributed as dist
+from transformers import TrainerCallback
+from harness.systems import TrainOptions
+from systems.qunlp.generator.modeling import adapter_weights_sha256
+from systems.qunlp.generator.resolve import preflight
+from systems.qunlp.generator.training import train_stages
+
+class Gather(TrainerCallback):
+    seen = {}
+    def on_train_end(self, args, state, control, model=None, **kwargs):
+        hashes = [None] * dist.get_world_size()
+        dist.all_gather_object(hashes, adapter_weights_sha256(model))
+        stage = Path(args.output_dir).parent.name
+        self.seen[stage] = {"backend": dist.get_backend(), "world": dist.get_world_size(), "hashes": hashes}
+
+config_file, out, overrides, result = sys.argv[1:]
+options = TrainOptions(config=config_file, overrides=json.loads(overrides), out=out, show_progress=False)
+config, stages, base = preflight(options)
+train_stages(config, stages, base, Path(out), callbacks=[Gather()], show_progress=False)
+if dist.get_rank() == 0:
+    Path(result).write_text(json.dumps(Gather.seen), encoding="utf-8")
+"""
+
+
+def _launch(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run([sys.executable, *LAUNCH, *arguments], capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
 
 @pytest.mark.slow
-def test_accelerate_launch_trains_data_parallel_on_two_cpu_processes(rehearsal_env: Path, tiny_qwen3: Path) -> None:
-    """The documented `accelerate launch` command on 2 CPU processes (torchrun, gloo), as in docs/generator.md."""
+def test_accelerate_launch_cli_trains_data_parallel_on_two_cpu_processes(rehearsal_env: Path, tiny_qwen3: Path) -> None:
+    """The documented command (docs/generator.md) on 2 CPU processes: each rank trains on its half of the data."""
     archehr = shutil.which("archehr", path=str(Path(sys.executable).parent))
     assert archehr, "the archehr console script is not installed next to this python"
-    out = rehearsal_env / "ddp"
-    command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        archehr, "train", "qunlp", "--config", str(PAPER), "--out", str(out),
-    ]  # fmt: skip
+    out = rehearsal_env / "ddp-cli"
+    command = [archehr, "train", "qunlp", "--config", str(PAPER), "--out", str(out)]
     for key, value in generator_overrides(tiny_qwen3).items():
         command += ["--set", f"{key}={value}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = _launch(command)
     decoder, text, summaries = json.JSONDecoder(), done.stdout.strip(), []
     while text:
         summary, end = decoder.raw_decode(text)
         summaries.append(summary)
         text = text[end:].strip()
-    assert len(summaries) == 2  # one per process; only the main one trained into cards
-    main = next(s for s in summaries if s["stages"]["2"]["card_sha256"])
+    assert len(summaries) == 2  # one per process; only the main one writes adapters and cards
+    main = [s for s in summaries if s["stages"]["2"]["card_sha256"]]
+    assert len(main) == 1
     for stage, samples in (("1", 681), ("2", 20)):
-        assert main["stages"][stage]["steps"] == STEPS
+        assert main[0]["stages"][stage]["steps"] == STEPS
         card = json.loads((out / f"stage{stage}" / "adapter" / "adapter_card.json").read_text(encoding="utf-8"))
         hyper = card["hyperparameters"]["stage"]
         # each optimiser step consumed both processes' batches: the sampler split the data over 2 ranks
-        per_step = hyper["batch_size"] * hyper["grad_accum"]
-        ranks = card["training"]["epochs"] * samples / (STEPS * per_step)
+        ranks = card["training"]["epochs"] * samples / (STEPS * hyper["batch_size"] * hyper["grad_accum"])
         assert 1.7 < ranks < 2.3, ranks
     stage1 = json.loads((out / "stage1" / "adapter" / "adapter_card.json").read_text(encoding="utf-8"))
     stage2 = json.loads((out / "stage2" / "adapter" / "adapter_card.json").read_text(encoding="utf-8"))
     assert stage2["init_adapter"]["weights_sha256"] == stage1["training"]["weights_sha256"]
+
+
+@pytest.mark.slow
+def test_accelerate_launch_keeps_both_ranks_in_sync_over_gloo(rehearsal_env: Path, tiny_qwen3: Path) -> None:
+    script, result = rehearsal_env / "ddp_sync.py", rehearsal_env / "ddp-sync.json"
+    script.write_text(SYNC_SCRIPT, encoding="utf-8")
+    overrides = json.dumps(generator_overrides(tiny_qwen3))
+    _launch([str(script), str(PAPER), str(rehearsal_env / "ddp-sync"), overrides, str(result)])
+    seen = json.loads(result.read_text(encoding="utf-8"))
+    assert set(seen) == {"stage1", "stage2"}
+    for stage in seen.values():
+        assert stage["backend"] == "gloo" and stage["world"] == 2
+        assert len(set(stage["hashes"])) == 1, stage  # identical adapters on both ranks
+    assert seen["stage1"]["hashes"] != seen["stage2"]["hashes"]
