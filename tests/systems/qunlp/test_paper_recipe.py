@@ -51,6 +51,8 @@ ALIGNER_REHEARSAL: dict[str, Any] = {"base_model": None, "device": "cpu", "train
 #: Stage 1 reads the corpus named by ``stage1.data_env`` (paper.yaml leaves ``stage1.data`` null): the packaged
 #: synthetic emrQA-MedSQuAD stand-in, given the way a user gives the real corpus.
 STAGE1_CORPUS = "synthetic"
+#: The linear projections of a Qwen3 layer (what ``target_modules: all-linear`` adapts).
+PROJECTIONS = ("down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj")
 ALIGNER_DEV_CASES = 8  # enough for the paper's 5 cross-fitting folds and 5 CV folds
 
 
@@ -140,6 +142,12 @@ class RecipeProbe(TrainerCallback):
             "mixed_precision": str(args.mixed_precision),
             "lora": [lora.r, lora.lora_alpha, lora.lora_dropout],
             "lora_modules": sorted({name.rsplit(".", 1)[-1] for name in lora.target_modules}),
+            "trainer": [
+                args.per_device_train_batch_size,
+                args.gradient_accumulation_steps,
+                str(getattr(args.optim, "value", args.optim)),
+                args.max_grad_norm,
+            ],
         }
 
     def on_train_end(self, args, state, control, model=None, optimizer=None, **kwargs) -> None:
@@ -196,20 +204,14 @@ def test_rehearsal_changes_only_model_path_device_and_step_counts(tmp_path: Path
     paper = flat(load_config({}, PAPER).to_json())
     rehearsal = flat(load_config(generator_overrides(tmp_path), PAPER).to_json())
     assert rehearsal.keys() == paper.keys()
-    changed = {k for k in paper if rehearsal[k] != paper[k]}
-    assert changed == set(GENERATOR_REHEARSAL)
-    assert paper["model.device"] == "cuda" and paper["stage1.max_steps"] == paper["stage2.max_steps"] == -1
-    # the GPU settings the rehearsal keeps
-    assert paper["quantization.load_in_4bit"] and paper["quantization.quant_type"] == "nf4"
-    assert paper["model.dtype"] == paper["quantization.compute_dtype"] == "bfloat16"
-    assert paper["stage1.optim"] == paper["stage2.optim"] == "paged_adamw_8bit"
-    assert paper["stage1.gradient_checkpointing"] and paper["stage2.gradient_checkpointing"]
+    assert {k for k in paper if rehearsal[k] != paper[k]} <= set(GENERATOR_REHEARSAL)
+    assert rehearsal["model.path"] == str(tmp_path) and rehearsal["model.device"] == "cpu"
 
     aligner_paper = flat(resolve_config({"config": str(ALIGNER_PAPER)}).to_json())
     aligner = flat(resolve_config({"config": str(ALIGNER_PAPER), **aligner_overrides(tmp_path)}).to_json())
     assert aligner.keys() == aligner_paper.keys()
-    assert {k for k in aligner_paper if aligner[k] != aligner_paper[k]} == set(ALIGNER_REHEARSAL)
-    assert aligner_paper["device"] == "cuda" and aligner_paper["base_model"] is None
+    assert {k for k in aligner_paper if aligner[k] != aligner_paper[k]} <= set(ALIGNER_REHEARSAL)
+    assert aligner["base_model"] == str(tmp_path) and aligner["device"] == "cpu"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="the paper configs run as they are where there is a GPU")
@@ -228,30 +230,39 @@ def test_paper_configs_as_shipped_fail_fast_in_one_line_without_a_gpu(
 
 
 def test_paper_generator_recipe_trains_both_stages_on_cpu_as_on_a_gpu(rehearsed: Rehearsed) -> None:
+    """What the Trainer ran with is what paper.yaml says (expectations derived from the file, not restated)."""
+    paper = load_config({}, PAPER)
+    quant = paper.quantization
     for stage, samples in (("1", 681), ("2", 20)):
-        seen = rehearsed.probe[f"stage{stage}"]
-        # 2 layers x 7 projections, all 4-bit NF4 with double quantisation and bf16 compute
-        assert seen["linear4bit"] == 14 and seen["quant_types"] == ["nf4"] and seen["double_quant"]
-        assert seen["compute_dtypes"] == ["torch.bfloat16"]
-        assert seen["gradient_checkpointing"] and seen["attn_implementation"] == "sdpa"
-        assert seen["bf16"] and seen["mixed_precision"] == "bf16"  # autocast, as on the GPU
-        assert seen["lora"] == [16, 32, 0.05]
-        assert seen["lora_modules"] == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"]
-        # the paged 8-bit AdamW: 8-bit state for the MLP's 4,096-element LoRA matrices; never paged on CPU
-        assert seen["optimizer"] == "bitsandbytes.optim.adamw.AdamW"
-        assert seen["optim_bits"] == 8 and seen["is_paged"]
-        assert seen["state_dtypes"] == ["torch.float32", "torch.uint8"]
-        assert seen["params_with_state"] == seen["trainable"] == 2 * 7 * 2
+        section, seen = paper.stage(stage), rehearsed.probe[f"stage{stage}"]
+        if quant.load_in_4bit:  # every projection of the tiny model's 2 layers, NF4 / double quant / compute dtype
+            assert seen["linear4bit"] == 2 * len(PROJECTIONS)
+            assert seen["quant_types"] == [quant.quant_type] and seen["double_quant"] == quant.double_quant
+            assert seen["compute_dtypes"] == [f"torch.{quant.compute_dtype}"]
+        else:
+            assert seen["linear4bit"] == 0
+        assert seen["gradient_checkpointing"] == section.gradient_checkpointing
+        assert seen["attn_implementation"] == (paper.model.attn_implementation or "sdpa")
+        # bf16 autocast on CPU as on the GPU (fp16 autocast exists on GPUs only)
+        assert seen["bf16"] == (paper.model.dtype == "bfloat16")
+        assert seen["lora"] == [paper.lora.r, paper.lora.alpha, paper.lora.dropout]
+        if paper.lora.target_modules == "all-linear":
+            assert seen["lora_modules"] == sorted(PROJECTIONS)
+        assert seen["trainer"] == [section.batch_size, section.grad_accum, section.optim, section.max_grad_norm]
+        if "8bit" in section.optim:  # bitsandbytes' optimiser; 8-bit state for the 4,096-element LoRA matrices
+            assert seen["optimizer"].startswith("bitsandbytes.optim.") and seen["optim_bits"] == 8
+            assert "torch.uint8" in seen["state_dtypes"]
+            assert seen["is_paged"] == ("paged" in section.optim)  # set, though bitsandbytes cannot page on CPU
+        assert seen["params_with_state"] == seen["trainable"] == 2 * len(PROJECTIONS) * 2  # lora_A and lora_B
 
         card = rehearsed.card(stage)
         assert card["config"] == load_config(rehearsed.overrides, PAPER).to_json()
-        assert card["config_name"] == "paper" and card["data"]["samples"] == samples
+        assert card["config_name"] == paper.name and card["data"]["samples"] == samples
         training = card["training"]
-        assert training["global_step"] == STEPS and len(training["loss_history"]) == 1  # logging_steps 20 / 5
-        assert training["weights_sha256"] != training["initial_weights_sha256"]
-        assert training["train_loss"] > 0
-        hyper = card["hyperparameters"]["stage"]
-        assert (hyper["batch_size"], hyper["grad_accum"]) == ((4, 4) if stage == "1" else (1, 4))
+        assert training["global_step"] == STEPS
+        logged = {1} | {s for s in range(1, STEPS + 1) if s % section.logging_steps == 0}
+        assert [e["step"] for e in training["loss_history"]] == sorted(logged)
+        assert training["weights_sha256"] != training["initial_weights_sha256"] and training["train_loss"] > 0
     assert rehearsed.card("1")["data"]["corpus"] == STAGE1_CORPUS
     assert rehearsed.card("2")["data"]["split"] == "dev"
     assert rehearsed.card("2")["init_adapter"]["weights_sha256"] == rehearsed.card("1")["training"]["weights_sha256"]
@@ -290,37 +301,45 @@ def test_paper_aligner_recipe_trains_and_runs_on_cpu(rehearsal_env: Path) -> Non
         TrainOptions(config=str(ALIGNER_PAPER), overrides=overrides, out=str(out), data=str(data), split="dev")
     )
     card = json.loads(Path(summary["card"]).read_text(encoding="utf-8"))
-    assert card["config"] == resolve_config({"config": str(ALIGNER_PAPER), **overrides}).to_json()
+    rehearsal = resolve_config({"config": str(ALIGNER_PAPER), **overrides})
+    assert card["config"] == rehearsal.to_json()
+    paper = resolve_config({"config": str(ALIGNER_PAPER)})  # expectations derived from the file, not restated
     entry = card["cross_encoder"]
-    assert entry["tuning_scores"] == "out-of-fold (5 folds)" and entry["final"] == "refit on all cases"
     assert entry["base_model"] == str(tiny)
-    trainings = entry["trainings"]
-    assert [t["fold"] for t in trainings] == [0, 1, 2, 3, 4, None]
-    assert all(t["frozen_parameters"] == sum(p.numel() for n, p in _embeddings(tiny)) for t in trainings)
-    for t in trainings:
-        assert t["steps"] == -(-t["pairs"] // 16)  # train_batch_size 16, one epoch
-    # freeze_layers 0: a full fine-tune, the lowest layer moved too
-    before, after = (
-        load_file(str(tiny / "model.safetensors")),
-        load_file(str(out / "cross_encoder" / "model.safetensors")),
-    )
-    layer0 = "bert.encoder.layer.0.attention.self.query.weight"
-    assert not torch.equal(before[layer0], after[layer0])
+    folds = paper.cross_fit_folds
+    if folds >= 2:
+        assert entry["tuning_scores"] == f"out-of-fold ({folds} folds)"
+        assert [t["fold"] for t in entry["trainings"]] == [
+            *range(folds),
+            *([None] if paper.cross_fit_final == "refit" else []),
+        ]
+    for training in entry["trainings"]:
+        batches = -(-training["pairs"] // paper.train_batch_size)
+        assert training["steps"] == batches * rehearsal.train_epochs
+    # the embeddings and the lowest freeze_layers layers stay frozen; every other layer is fine-tuned
+    before = load_file(str(tiny / "model.safetensors"))
+    after = load_file(str(out / "cross_encoder" / "model.safetensors"))
+    frozen = [n for n in before if ".embeddings." in n or _layer(n) < paper.freeze_layers]
+    assert all(t["frozen_parameters"] == sum(before[n].numel() for n in frozen) for t in entry["trainings"])
+    for layer in range(2):
+        name = f"bert.encoder.layer.{layer}.attention.self.query.weight"
+        assert torch.equal(before[name], after[name]) == (layer < paper.freeze_layers), name
     assert set(card["subtasks"]) == {"4", "2"}
 
     test_split = load_dataset(str(data)).split("test")
     for name, subtask in (("qunlp-aligner", Subtask(4)), ("qunlp-evidence", Subtask(2))):
         system = build_system(name, summary["run_config"])
-        assert system.scorer.model.max_length == 256 and not system.scorer.quantized  # quantize: false
+        assert system.scorer.model.max_length == paper.max_length
+        assert system.scorer.quantized == paper.quantize  # int8 applies on CPU only; the rehearsal runs there
         predictions = list(system.predict(inputs_for(test_split, subtask), subtask))
         assert [p.case_id for p in predictions] == test_split.case_ids()
         assert all(isinstance(p.prediction, list) and "raw_scores" in p.meta for p in predictions)
 
 
-def _embeddings(folder: Path) -> list[tuple[str, torch.Tensor]]:
-    from safetensors.torch import load_file
-
-    return [(n, t) for n, t in load_file(str(folder / "model.safetensors")).items() if ".embeddings." in n]
+def _layer(name: str) -> int:
+    """The encoder layer index in a BERT parameter name (a large number outside the encoder layers)."""
+    parts = name.split(".")
+    return int(parts[parts.index("layer") + 1]) if "layer" in parts else 1 << 30
 
 
 # ------------------------------------------------------------------ data parallel (slow)
