@@ -10,9 +10,9 @@ in docs/generator.md ("Rehearsing the paper recipe on CPU").
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -380,6 +380,21 @@ if dist.get_rank() == 0:
 """
 
 
+def _console_script(path: Path) -> Path:
+    """The ``archehr`` console script of this checkout (its setup.cfg entry point), written to ``path``.
+
+    The installed script may belong to another checkout (an editable install elsewhere); this one runs the code
+    under test, exactly as ``$(which archehr)`` does in an installed clone.
+    """
+    setup = configparser.ConfigParser()
+    setup.read(REPO / "setup.cfg", encoding="utf-8")
+    lines = setup["options.entry_points"]["console_scripts"].strip().splitlines()
+    scripts = {name.strip(): target.strip() for name, target in (line.split("=", 1) for line in lines)}
+    module, function = scripts["archehr"].split(":")
+    path.write_text(f"import sys\nfrom {module} import {function}\nsys.exit({function}())\n", encoding="utf-8")
+    return path
+
+
 def _launch(arguments: list[str]) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -394,10 +409,9 @@ def _launch(arguments: list[str]) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_accelerate_launch_cli_trains_data_parallel_on_two_cpu_processes(rehearsal_env: Path, tiny_qwen3: Path) -> None:
     """The documented command (docs/generator.md) on 2 CPU processes: each rank trains on its half of the data."""
-    archehr = shutil.which("archehr", path=str(Path(sys.executable).parent))
-    assert archehr, "the archehr console script is not installed next to this python"
+    archehr = _console_script(rehearsal_env / "archehr.py")
     out = rehearsal_env / "ddp-cli"
-    command = [archehr, "train", "qunlp", "--config", str(PAPER), "--out", str(out)]
+    command = [str(archehr), "train", "qunlp", "--config", str(PAPER), "--out", str(out)]
     for key, value in generator_overrides(tiny_qwen3).items():
         command += ["--set", f"{key}={value}"]
     done = _launch(command)
