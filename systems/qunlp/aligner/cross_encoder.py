@@ -49,6 +49,19 @@ def packaged_base_model() -> str:
     return str(Path(spec.submodule_search_locations[0]) / "model")
 
 
+def require_device(device: str) -> None:
+    """Fail in one line when ``device`` is a CUDA device and torch sees no GPU (instead of torch's traceback)."""
+    if not device.startswith("cuda"):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise CrossEncoderUnavailable(
+            f"the aligner's device={device} needs a CUDA GPU, and torch sees none: --set device=cpu "
+            "(or use systems/qunlp/configs/aligner.yaml, the CPU settings)"
+        )
+
+
 def model_hash(folder: str | Path) -> str:
     """sha256 over the model's files (relative names and bytes), so runs change when the weights do."""
     folder = Path(folder)
@@ -114,6 +127,7 @@ class CrossEncoderScorer:
         folder = Path(path).expanduser()
         if not (folder / "config.json").is_file():
             raise CrossEncoderUnavailable(f"not a cross-encoder folder (no config.json): {folder}")
+        require_device(device)
         from sentence_transformers import CrossEncoder
 
         with torch_threads(threads):
@@ -180,6 +194,7 @@ def fine_tune(
     """Fine-tune a one-logit cross-encoder on labelled pairs (binary cross-entropy) and save it to ``out``."""
     if not pairs:
         raise HarnessError("no training pairs for the cross-encoder (does the training split have a key?)")
+    require_device(config.device)
     seed_everything(config.seed)
     from sentence_transformers import CrossEncoder, InputExample
     from torch.utils.data import DataLoader

@@ -34,7 +34,14 @@ from harness.errors import HarnessError
 from harness.systems import TrainOptions
 from systems.qunlp.aligner.artifacts import CROSS_ENCODER_DIR, ENSEMBLE, raw_scores_name, write_card
 from systems.qunlp.aligner.config import COMPONENTS, AlignerConfig, resolve_config
-from systems.qunlp.aligner.cross_encoder import CrossEncoderScorer, average_models, base_model, fine_tune, load_scorer
+from systems.qunlp.aligner.cross_encoder import (
+    CrossEncoderScorer,
+    average_models,
+    base_model,
+    fine_tune,
+    load_scorer,
+    require_device,
+)
 from systems.qunlp.aligner.ensemble import build_table
 from systems.qunlp.aligner.queries import gold_links
 from systems.qunlp.aligner.raw_scores import RawScores
@@ -192,6 +199,7 @@ def train_aligner(options: TrainOptions) -> dict[str, Any]:
     if options.config:
         overrides = {"config": options.config, **overrides}
     config = resolve_config(overrides)
+    require_device(config.device)  # before any work
     out = Path(options.out or DEFAULT_OUT).resolve()
     out.mkdir(parents=True, exist_ok=True)
     split = _annotated_split(options)

@@ -12,8 +12,12 @@ from typing import Any
 from harness.assets import locate
 
 
-def make_tiny_qwen3(folder: Path, *, seed: int = 0) -> Path:
-    """Save the tiny model and the tokenizer into ``folder``; returns ``folder``."""
+def make_tiny_qwen3(folder: Path, *, seed: int = 0, intermediate_size: int = 128) -> Path:
+    """Save the tiny model and the tokenizer into ``folder``; returns ``folder``.
+
+    ``intermediate_size=256`` makes the MLP's rank-16 LoRA matrices 4,096 elements, bitsandbytes' threshold for
+    8-bit optimiser state (the paper recipe's rehearsal uses it so the 8-bit state path runs).
+    """
     import torch
     from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
 
@@ -25,7 +29,7 @@ def make_tiny_qwen3(folder: Path, *, seed: int = 0) -> Path:
     config = Qwen3Config(
         vocab_size=151936,
         hidden_size=64,
-        intermediate_size=128,
+        intermediate_size=intermediate_size,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,

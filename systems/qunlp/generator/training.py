@@ -384,7 +384,9 @@ def training_arguments(config: GeneratorConfig, section: StageSection, checkpoin
         seed=config.seed,
         data_seed=config.seed,
         use_cpu=on_cpu,
-        bf16=not on_cpu and config.model.dtype == "bfloat16",
+        # bf16 autocast runs on CPU as on a GPU (the paper recipe rehearsed on CPU takes the same path); accelerate
+        # has no fp16 autocast on CPU, so float16 on CPU trains without mixed precision (docs/generator.md)
+        bf16=config.model.dtype == "bfloat16",
         fp16=not on_cpu and config.model.dtype == "float16",
         ddp_find_unused_parameters=False,
         remove_unused_columns=False,
