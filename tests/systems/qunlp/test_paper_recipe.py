@@ -25,7 +25,7 @@ import torch
 from click.testing import CliRunner
 from transformers import TrainerCallback
 
-from harness.cli import cli
+from archehr.cli import cli
 from harness.data import Subtask, inputs_for, load_dataset, write_split
 from harness.errors import HarnessError
 from harness.systems import TrainOptions, build_system, get_trainer
