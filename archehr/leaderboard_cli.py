@@ -234,17 +234,62 @@ def _compare_text(result: Any) -> str:
 
 @leaderboard_group.command("html")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--data",
+    default=None,
+    help="Data folder (official layout) the reports were scored on: gold for the case drill-down. "
+    "The bundled synthetic data is recognised without it.",
+)
+@click.option(
+    "--include-case-text",
+    is_flag=True,
+    help="Show case text of --data (note sentences, questions, references). Credentialed: do not share the page.",
+)
+@click.option(
+    "--resamples", type=click.IntRange(min=100), default=10_000, show_default=True, help="Bootstrap resamples."
+)
+@click.option("--seed", type=int, default=12345, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--figures",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Published figures shown as reference rows [default: ./reproduce.yaml, else the harness's own].",
+)
 @_filter_options
 @_db_option
 @report_errors
-def html_command(out_dir: Path, year: str | None, subtask: int | None, split: str | None, db: Path | None) -> None:
-    """Write OUT_DIR/index.html: a self-contained page (tables, charts, per-case plots, cards, signatures)."""
+def html_command(
+    out_dir: Path,
+    data: str | None,
+    include_case_text: bool,
+    resamples: int,
+    seed: int,
+    figures: Path | None,
+    year: str | None,
+    subtask: int | None,
+    split: str | None,
+    db: Path | None,
+) -> None:
+    """Write OUT_DIR/index.html: a self-contained page (provenance, tables with significance clusters, charts,
+    per-case drill-down, system cards, signatures)."""
+    from archehr.published import published_references
     from leaderboard.api import load_tables
-    from leaderboard.render_html import write_page
+    from leaderboard.render_html import PageOptions, write_page
 
+    if include_case_text and data is None:
+        raise click.UsageError("--include-case-text needs --data DIR (the data folder the reports were scored on)")
     with _open(db, must_exist=True) as store:
         tables = load_tables(store, year=year, subtask=subtask, split=split)
-    page = write_page(tables, out_dir)
+    options = PageOptions(
+        data=data,
+        include_case_text=include_case_text,
+        resamples=resamples,
+        seed=seed,
+        references=published_references(tables, figures),
+    )
+    page = write_page(tables, out_dir, options=options)
+    if include_case_text:
+        click.echo(f"note: {page} contains credentialed case text: do not share it", err=True)
     print_json({"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)})
 
 
