@@ -145,6 +145,8 @@ ul.links li { padding:0 6px; border-left:4px solid transparent; font-size:12.5px
   header, .banner { padding-left:14px; padding-right:14px; }
   nav { padding:10px 14px 0; } main { padding:6px 10px 30px; } footer { padding:0 14px 24px; }
   section.board, section.systems { padding:12px 10px; }
+  table.scores td.sys { white-space:normal; min-width:10em; }
+  table.scores th, table.scores td { padding:6px 6px; }
 }
 """
 
@@ -209,7 +211,7 @@ JS = """
         cell.setAttribute('data-value', d);
         cell.className = 'diff' + (d > 0 ? ' pos' : d < 0 ? ' neg' : '');
       });
-      block.querySelectorAll('.side').forEach(function (side) {
+      block.querySelectorAll('.side[data-entry]').forEach(function (side) {
         var id = side.getAttribute('data-entry');
         side.hidden = id !== a && id !== b;
       });
