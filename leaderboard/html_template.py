@@ -69,7 +69,7 @@ svg circle.dot:hover { r:4.5; }
 select { font:inherit; padding:3px 6px; border-radius:6px; border:1px solid var(--line); background:var(--card);
   color:var(--ink); }
 .dist[hidden] { display:none; }
-dl.sigs { display:grid; grid-template-columns:minmax(0,max-content) minmax(0,1fr); gap:4px 14px; margin:0;
+dl.sigs { display:grid; grid-template-columns:minmax(6em,16em) minmax(0,1fr); gap:4px 14px; margin:0;
   font-size:12.5px; }
 dl.sigs dt { font-weight:600; }
 dl.sigs dd { margin:0; word-break:break-all; }
@@ -86,6 +86,9 @@ ul.notes { margin:8px 0 0; padding-left:18px; color:var(--muted); font-size:12.5
 .card td:first-child { width:7em; }
 .card td { padding:2px 10px 2px 0; vertical-align:top; }
 .card td:first-child { color:var(--muted); }
+.card table.per-system { table-layout:auto; margin-top:8px; }
+.card table.per-system td, .card table.per-system th { padding:3px 8px 3px 0; width:auto; color:inherit; }
+.card table.per-system .id { display:block; margin:0; font-size:11.5px; }
 footer { color:var(--muted); font-size:12px; padding:0 32px 30px; }
 .empty { padding:30px; text-align:center; color:var(--muted); }
 section.board, section.systems, .scroll, figure, .card, .charts > figure { min-width:0; }
@@ -121,8 +124,8 @@ table.case-table td.neg { color:#b03a00; font-weight:600; }
 .side { border-top:3px solid var(--line); padding-top:6px; min-width:0; overflow-wrap:anywhere; }
 .side[hidden] { display:none; }
 .side h5 { margin:0 0 4px; font-size:13.5px; }
-dl.case-scores { display:flex; flex-wrap:wrap; gap:2px 12px; margin:0 0 6px; font-size:12px; }
-dl.case-scores dt { color:var(--muted); } dl.case-scores dd { margin:0 0 0 -8px; font-weight:600; }
+.case-scores { display:flex; flex-wrap:wrap; gap:2px 12px; margin:0 0 6px; font-size:12px; }
+.case-scores span { white-space:nowrap; color:var(--muted); } .case-scores b { color:var(--ink); }
 .side .note { color:var(--muted); font-size:12.5px; }
 .pred, .ref { background:var(--code); border-radius:6px; padding:6px 8px; margin:4px 0; white-space:pre-wrap; }
 ol.sents { list-style:none; padding:0; margin:4px 0; font-size:13px; }
@@ -137,7 +140,7 @@ ol.sents .sid { color:var(--muted); margin-right:6px; font-variant-numeric:tabul
 .mark-predicted .sym { color:#D55E00; }
 .mark-none .sym { color:var(--muted); }
 .supp { font-size:11px; color:var(--muted); margin-left:6px; }
-.legend { font-size:12.5px; color:var(--muted); display:flex; flex-wrap:wrap; gap:4px 14px; }
+.legend { font-size:12.5px; color:var(--muted); display:flex; flex-wrap:wrap; gap:4px 14px; margin-top:8px; }
 .legend span { padding:0 6px; border-left:4px solid transparent; }
 ul.links { list-style:none; padding:0; margin:2px 0 8px 1.5em; display:flex; flex-wrap:wrap; gap:4px; }
 ul.links li { padding:0 6px; border-left:4px solid transparent; font-size:12.5px; }
@@ -147,6 +150,7 @@ ul.links li { padding:0 6px; border-left:4px solid transparent; font-size:12.5px
   section.board, section.systems { padding:12px 10px; }
   table.scores td.sys { white-space:normal; min-width:10em; }
   table.scores th, table.scores td { padding:6px 6px; }
+  dl.sigs { grid-template-columns:minmax(0,1fr); }
 }
 """
 
@@ -405,8 +409,8 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
       <div class="ref">{{ text }}</div></div>{% endfor %}
     {% for s in v.sides %}<div class="side" data-entry="{{ s.entry_id }}" style="border-top-color:{{ s.color }}">
       <h5>{{ s.label }}</h5>
-      {% if s.scores %}<dl class="case-scores">{% for label, value in s.scores %}<dt>{{ label }}</dt>
-        <dd>{{ value }}</dd>{% endfor %}</dl>{% endif %}
+      {% if s.scores %}<div class="case-scores">{% for label, value in s.scores %}<span>{{ label }}
+        <b>{{ value }}</b></span>{% endfor %}</div>{% endif %}
       {% if s.note %}<p class="note">{{ s.note }}</p>{% endif %}
       {% if s.prediction_text is not none %}<div class="pred">{{ s.prediction_text }}</div>{% endif %}
       {% if s.sentences %}<ol class="sents">{% for x in s.sentences %}<li class="mark-{{ x.mark }}"
