@@ -273,6 +273,7 @@ def html_command(
     """Write OUT_DIR/index.html: a self-contained page (provenance, tables with significance clusters, charts,
     per-case drill-down, system cards, signatures)."""
     from archehr.published import published_references
+    from archehr.reproduce import FiguresError
     from leaderboard.api import load_tables
     from leaderboard.render_html import PageOptions, write_page
 
@@ -280,12 +281,12 @@ def html_command(
         raise click.UsageError("--include-case-text needs --data DIR (the data folder the reports were scored on)")
     with _open(db, must_exist=True) as store:
         tables = load_tables(store, year=year, subtask=subtask, split=split)
+    try:
+        references = published_references(tables, figures)
+    except FiguresError as exc:
+        raise click.UsageError(str(exc)) from None
     options = PageOptions(
-        data=data,
-        include_case_text=include_case_text,
-        resamples=resamples,
-        seed=seed,
-        references=published_references(tables, figures),
+        data=data, include_case_text=include_case_text, resamples=resamples, seed=seed, references=references
     )
     page = write_page(tables, out_dir, options=options)
     if include_case_text:

@@ -17,10 +17,15 @@ logger = logging.getLogger(__name__)
 
 
 def published_references(tables: Sequence[Table], figures: str | Path | None = None) -> dict[str, list[ReferenceRow]]:
-    """Table id → reference rows (one per published system and source) from the figures file."""
+    """Table id → reference rows (one per published system and source) from the figures file.
+
+    A figures file named explicitly must load (:class:`FiguresError` otherwise); the default one is optional.
+    """
     try:
         book = load_figures(figures)
     except FiguresError as exc:
+        if figures is not None:
+            raise
         logger.warning("published figures not shown: %s", exc)
         return {}
     out: dict[str, list[ReferenceRow]] = {}

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from harness.data import SYNTHETIC, load_dataset
+from harness.data.model import Split
 from harness.tasks import get_task
 from leaderboard.records import Entry, MetricResult, canonical_digest
 from metrics.report import ScoreReport, Unavailable
@@ -321,18 +322,19 @@ def _links(split, drop_last: bool) -> list[dict[str, Any]]:
 
 
 def _answers(split, first_only: bool) -> list[dict[str, Any]]:
-    """Subtask 3: the reference's first sentence, or the patient narrative's first 60 words."""
+    """Subtask 3: the reference's first sentence, or the patient narrative's first 12 words."""
     out = []
     for case in split.cases:
         ref = split.keys[case.case_id].clinician_answer_without_citations or ""
-        text = ref.split(". ")[0] if first_only else " ".join((case.patient_narrative or "").split()[:60])
+        text = ref.split(". ")[0] if first_only else " ".join((case.patient_narrative or "").split()[:12])
         out.append({"case_id": case.case_id, "prediction": text})
     return out
 
 
-def build_reports(root: Path) -> list[Path]:
-    """Write two systems' submissions and score reports for subtasks 2, 3 (lexical metrics) and 4."""
-    split = load_dataset(SYNTHETIC).split("test")
+def build_reports(root: Path, split: Split | None = None) -> list[Path]:
+    """Write two systems' submissions and score reports for subtasks 2, 3 (lexical metrics) and 4 on ``split``
+    (default: the synthetic test split)."""
+    split = split or load_dataset(SYNTHETIC).split("test")
     plan = {
         2: {"recall-all": _evidence(split, 99), "recall-one": _evidence(split, 1)},
         3: {"first-sentence": _answers(split, True), "narrative": _answers(split, False)},
@@ -368,3 +370,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
         pytest.skip("no Chromium installed (apt-get install -y chromium)")
     with Browser(tmp_path_factory.mktemp("profile")) as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def board_builder() -> Callable[..., list[Path]]:
+    """``board_builder(root, split=None)``: :func:`build_reports`."""
+    return build_reports
