@@ -130,9 +130,20 @@ def show_command(
 
 
 @leaderboard_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "markdown", "latex"]),
+    required=True,
+    help="csv/json for scripts; markdown/latex tables for papers (rank clusters, best in bold, CI).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default: stdout).")
 @click.option("--no-per-case", is_flag=True, help="JSON: leave out per-case values.")
+@click.option("--all-columns", is_flag=True, help="Markdown/LaTeX: secondary metrics too.")
+@click.option(
+    "--resamples", type=click.IntRange(min=100), default=10_000, show_default=True, help="Bootstrap resamples."
+)
+@click.option("--seed", type=int, default=12345, show_default=True, help="Bootstrap seed.")
 @_filter_options
 @_db_option
 @report_errors
@@ -140,25 +151,35 @@ def export_command(
     fmt: str,
     out: Path | None,
     no_per_case: bool,
+    all_columns: bool,
+    resamples: int,
+    seed: int,
     year: str | None,
     subtask: int | None,
     split: str | None,
     db: Path | None,
 ) -> None:
-    """Export the board: CSV in long form (one value per row, with signature and case set) or JSON."""
+    """Export the board: CSV in long form (one value per row, with signature and case set), JSON, or Markdown and
+    LaTeX tables. Every format carries the rank clusters (paired bootstrap on each table's ranked column)."""
     import json
 
     from harness.atomic import atomic_write_text
     from leaderboard.comparability import build_tables
-    from leaderboard.export import to_csv, to_json
+    from leaderboard.export import to_csv, to_json, to_latex, to_markdown
+    from leaderboard.table_significance import table_significance
 
     with _open(db, must_exist=True) as store:
         entries = store.entries(year=year, subtask=subtask, split=split)
     tables = build_tables(entries)
+    significance = {t.id: table_significance(t, resamples=resamples, seed=seed) for t in tables}
     if fmt == "csv":
-        text = to_csv(tables)
+        text = to_csv(tables, significance)
+    elif fmt == "markdown":
+        text = to_markdown(tables, significance, all_columns=all_columns)
+    elif fmt == "latex":
+        text = to_latex(tables, significance, all_columns=all_columns)
     else:
-        data = to_json(tables, entries, per_case=not no_per_case)
+        data = to_json(tables, entries, per_case=not no_per_case, significance=significance)
         text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
