@@ -330,7 +330,7 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
     <tbody>
     {% for r in t.rows %}<tr{% if r.sig and r.sig.cluster and loop.index > 1 and r.sig.cluster == loop.index %}
       class="cluster-start"{% endif %}>
-      <td class="rank">{{ r.sig.cluster if r.sig and r.sig.cluster else loop.index }}</td>
+      <td class="rank">{{ r.sig.cluster if r.sig and r.sig.cluster else ('–' if t.sig else loop.index) }}</td>
       <td class="sys"><span class="swatch" style="background:{{ r.color }}"></span><a href="#{{ r.card_anchor }}"
         title="{{ r.entry.fingerprint or '' }}">{{ r.entry.system }}</a><span class="id">#{{ r.entry.id }}</span>
         {% for flag in r.flags %}<span class="tag {{ flag.kind }}" title="{{ flag.title }}">{{ flag.text }}</span>
