@@ -142,3 +142,31 @@ def test_significance_on_the_page(user_board, tmp_path):
     assert "95% CI" in html and "p vs best" in html
     data = json.loads(_invoke("show", "--db", str(db), "--json").stdout)
     assert len(data["tables"]) == 3
+
+
+def test_a_split_named_like_the_synthetic_one_is_recognised_by_its_key(tmp_path, board_builder):
+    """Same split name and case ids as the synthetic test split, one gold label changed: not synthetic."""
+    from dataclasses import replace
+
+    from leaderboard.api import add_reports, load_tables
+    from leaderboard.cases import table_provenance
+    from leaderboard.store import LeaderboardStore
+
+    synthetic = load_dataset(SYNTHETIC).split("test")
+    first = synthetic.cases[0].case_id
+    key = synthetic.keys[first]
+    flipped = tuple((sid, "essential" if label == "not-relevant" else label) for sid, label in key.relevance)
+    keys = {**synthetic.keys, first: replace(key, relevance=flipped)}
+    write_split(Split("test", synthetic.cases, keys, synthetic.mapping, synthetic.source), tmp_path / "data" / "test")
+    user = board_builder(tmp_path / "user", load_dataset(tmp_path / "data").split("test"))
+    real = board_builder(tmp_path / "synthetic")
+    with LeaderboardStore(tmp_path / "lb.sqlite") as store:
+        add_reports(store, [*user, *real])
+        tables = load_tables(store)
+    subtask2 = [t for t in tables if t.subtask == 2]
+    assert len(subtask2) == 2  # other key: a table apart
+    assert sorted(p.kind for p in table_provenance(subtask2).values()) == ["synthetic", "unverified"]
+    with_data = table_provenance(subtask2, data=tmp_path / "data")
+    assert sorted(p.kind for p in with_data.values()) == ["synthetic", "user"]
+    assert not any(p.show_text for p in with_data.values() if p.kind == "user")
+    assert all(p.show_text for p in table_provenance(subtask2, data=tmp_path / "data", include_case_text=True).values())
