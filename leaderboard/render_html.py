@@ -195,6 +195,7 @@ def _cases_context(
             for v in views
         ],
         "views": views,
+        "has_marks": any(s.sentences or s.answers for v in views for s in v.sides),
     }
 
 
