@@ -396,7 +396,8 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
       {% for v in row.cells %}<td data-entry="{{ v.entry_id }}" data-value="{{ '' if v.value is none else v.value }}">
       {{- '—' if v.value is none else '%.2f'|format(v.value) }}</td>{% endfor %}<td class="diff">—</td></tr>
     {% endfor %}</tbody></table></div>
-  {% if t.cases.has_marks %}<div class="legend">{% for key, m in marks.items() if key != 'none' %}<span class="mark-{{ key }}">{{ m[0] }}
+  {% if t.cases.has_marks %}<div class="legend">{% for key, m in marks.items() if key != 'none' %}
+    <span class="mark-{{ key }}">{{ m[0] }}
     {{ m[1] }}</span>{% endfor %}</div>{% endif %}
   {% for v in t.cases.views %}<article class="case-detail" data-case="{{ v.case_id }}" hidden>
     <h4>Case {{ v.case_id }}</h4>
