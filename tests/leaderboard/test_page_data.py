@@ -170,3 +170,16 @@ def test_a_split_named_like_the_synthetic_one_is_recognised_by_its_key(tmp_path,
     assert sorted(p.kind for p in with_data.values()) == ["synthetic", "user"]
     assert not any(p.show_text for p in with_data.values() if p.kind == "user")
     assert all(p.show_text for p in table_provenance(subtask2, data=tmp_path / "data", include_case_text=True).values())
+
+
+def test_hostile_predictions_are_escaped(tmp_path, board_builder):
+    from leaderboard.api import add_reports_and_render
+
+    reports = board_builder(tmp_path / "runs")
+    submission = next(p.parent / "submission.json" for p in reports if p.parent.name == "subtask3")
+    entries = json.loads(submission.read_text(encoding="utf-8"))
+    entries[0]["prediction"] = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    submission.write_text(json.dumps(entries), encoding="utf-8")
+    html = Path(add_reports_and_render(reports, tmp_path / "lb.sqlite", tmp_path / "site")["html"]).read_text()
+    assert html.count("<script") == 1 and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
