@@ -183,3 +183,11 @@ def test_hostile_predictions_are_escaped(tmp_path, board_builder):
     html = Path(add_reports_and_render(reports, tmp_path / "lb.sqlite", tmp_path / "site")["html"]).read_text()
     assert html.count("<script") == 1 and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_bad_data_folder_is_one_line_and_writes_nothing(user_board, tmp_path):
+    db, _, _ = user_board
+    result = _invoke("html", "--db", str(db), str(tmp_path / "site"), "--data", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1
+    assert "nowhere" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "site").exists()
