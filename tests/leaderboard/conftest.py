@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import random
+import select
 import shutil
 import subprocess
 import time
@@ -214,7 +215,8 @@ class Browser:
     def _read_message(self) -> dict[str, Any]:
         deadline = time.monotonic() + self._timeout
         while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_browser], [], [], left)[0]:
                 raise TimeoutError("Chromium did not answer")
             chunk = os.read(self._from_browser, 1 << 16)
             if not chunk:
