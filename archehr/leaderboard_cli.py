@@ -132,9 +132,20 @@ def show_command(
 
 
 @leaderboard_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "markdown", "latex"]),
+    required=True,
+    help="csv/json for scripts; markdown/latex tables for papers (rank clusters, best in bold, CI).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default: stdout).")
 @click.option("--no-per-case", is_flag=True, help="JSON: leave out per-case values.")
+@click.option("--all-columns", is_flag=True, help="Markdown/LaTeX: secondary metrics too.")
+@click.option(
+    "--resamples", type=click.IntRange(min=100), default=10_000, show_default=True, help="Bootstrap resamples."
+)
+@click.option("--seed", type=int, default=12345, show_default=True, help="Bootstrap seed.")
 @_filter_options
 @_db_option
 @report_errors
@@ -142,25 +153,35 @@ def export_command(
     fmt: str,
     out: Path | None,
     no_per_case: bool,
+    all_columns: bool,
+    resamples: int,
+    seed: int,
     year: str | None,
     subtask: int | None,
     split: str | None,
     db: Path | None,
 ) -> None:
-    """Export the board: CSV in long form (one value per row, with signature and case set) or JSON."""
+    """Export the board: CSV in long form (one value per row, with signature and case set), JSON, or Markdown and
+    LaTeX tables. Every format carries the rank clusters (paired bootstrap on each table's ranked column)."""
     import json
 
     from harness.atomic import atomic_write_text
     from leaderboard.comparability import build_tables
-    from leaderboard.export import to_csv, to_json
+    from leaderboard.export import to_csv, to_json, to_latex, to_markdown
+    from leaderboard.table_significance import table_significance
 
     with _open(db, must_exist=True) as store:
         entries = store.entries(year=year, subtask=subtask, split=split)
     tables = build_tables(entries)
+    significance = {t.id: table_significance(t, resamples=resamples, seed=seed) for t in tables}
     if fmt == "csv":
-        text = to_csv(tables)
+        text = to_csv(tables, significance)
+    elif fmt == "markdown":
+        text = to_markdown(tables, significance, all_columns=all_columns)
+    elif fmt == "latex":
+        text = to_latex(tables, significance, all_columns=all_columns)
     else:
-        data = to_json(tables, entries, per_case=not no_per_case)
+        data = to_json(tables, entries, per_case=not no_per_case, significance=significance)
         text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
@@ -236,17 +257,63 @@ def _compare_text(result: Any) -> str:
 
 @leaderboard_group.command("html")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--data",
+    default=None,
+    help="Data folder (official layout) the reports were scored on: gold for the case drill-down. "
+    "The bundled synthetic data is recognised without it.",
+)
+@click.option(
+    "--include-case-text",
+    is_flag=True,
+    help="Show case text of --data (note sentences, questions, references). Credentialed: do not share the page.",
+)
+@click.option(
+    "--resamples", type=click.IntRange(min=100), default=10_000, show_default=True, help="Bootstrap resamples."
+)
+@click.option("--seed", type=int, default=12345, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--figures",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Published figures shown as reference rows [default: ./reproduce.yaml, else the harness's own].",
+)
 @_filter_options
 @_db_option
 @report_errors
-def html_command(out_dir: Path, year: str | None, subtask: int | None, split: str | None, db: Path | None) -> None:
-    """Write OUT_DIR/index.html: a self-contained page (tables, charts, per-case plots, cards, signatures)."""
+def html_command(
+    out_dir: Path,
+    data: str | None,
+    include_case_text: bool,
+    resamples: int,
+    seed: int,
+    figures: Path | None,
+    year: str | None,
+    subtask: int | None,
+    split: str | None,
+    db: Path | None,
+) -> None:
+    """Write OUT_DIR/index.html: a self-contained page (provenance, tables with significance clusters, charts,
+    per-case drill-down, system cards, signatures)."""
+    from archehr.published import published_references
+    from archehr.reproduce import FiguresError
     from leaderboard.api import load_tables
-    from leaderboard.render_html import write_page
+    from leaderboard.render_html import PageOptions, write_page
 
+    if include_case_text and data is None:
+        raise click.UsageError("--include-case-text needs --data DIR (the data folder the reports were scored on)")
     with _open(db, must_exist=True) as store:
         tables = load_tables(store, year=year, subtask=subtask, split=split)
-    page = write_page(tables, out_dir)
+    try:
+        references = published_references(tables, figures)
+    except FiguresError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = PageOptions(
+        data=data, include_case_text=include_case_text, resamples=resamples, seed=seed, references=references
+    )
+    page = write_page(tables, out_dir, options=options)
+    if include_case_text:
+        click.echo(f"note: {page} contains credentialed case text: do not share it", err=True)
     print_json({"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)})
 
 

@@ -283,6 +283,11 @@ def _with_best(column: Column, rows: list[Row]) -> Column:
     return Column(**{**column.__dict__, "best": best})
 
 
+def lead_column(table: Table) -> Column | None:
+    """The column ``table``'s rows are ranked by."""
+    return _lead_column(list(table.columns))
+
+
 def _lead_column(columns: list[Column]) -> Column | None:
     """The column rows are ranked by: the complete overall score if there is one, else the first column."""
     for c in columns:

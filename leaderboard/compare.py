@@ -102,11 +102,11 @@ def _check_metrics(a: Entry, b: Entry, key: str) -> tuple[MetricResult, MetricRe
     return ma, mb
 
 
-def _plan(a: Entry, b: Entry, key: str, case_ids: Sequence[str]) -> Plan:
+def paired_plan(a: Entry, b: Entry, key: str, case_ids: Sequence[str]) -> Plan:
     """How per-case rows of A and B make ``key``, checked metric by metric."""
     ma, mb = _check_metrics(a, b, key)
     if ma.aggregation == "combined":
-        parts = [_plan(a, b, k, case_ids) for k in ma.components if _metric_or_none(a, k) is not None]
+        parts = [paired_plan(a, b, k, case_ids) for k in ma.components if _metric_or_none(a, k) is not None]
         if not parts:
             raise NotComparableError(f"{key}: none of its components ({', '.join(ma.components)}) has a value")
         return MeanOf(tuple(parts), key)
@@ -155,7 +155,7 @@ def compare_entries(
     """
     _check_entries(a, b)
     case_ids = tuple(sorted(a.case_ids))
-    plan = _plan(a, b, key, case_ids)
+    plan = paired_plan(a, b, key, case_ids)
     tests = []
     if "bootstrap" in methods:
         tests.append(paired_bootstrap(plan, resamples=resamples, seed=seed, confidence=confidence))

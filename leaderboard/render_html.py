@@ -1,7 +1,10 @@
-"""The static HTML page: one table per comparable group, bar charts, per-case distributions, system cards
-and signatures, in one self-contained file (inline CSS, JS and SVG; nothing fetched to view it).
+"""The static HTML page: provenance banner, one table per comparable group (with bootstrap intervals, p-values
+against the best and significance clusters), bar charts on each metric's own scale, per-case distributions,
+a per-case drill-down (scores of every entry, predictions against gold), system cards and signatures, in one
+self-contained file (inline CSS, JS and SVG; nothing fetched to view it).
 
-All report text reaches the page through Jinja2's autoescaping or :func:`html.escape` in :mod:`leaderboard.svg`.
+All report, prediction and case text reaches the page through Jinja2's autoescaping or :func:`html.escape` in
+:mod:`leaderboard.svg`; the script reads only the DOM.
 """
 
 from __future__ import annotations
@@ -9,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +23,15 @@ from markupsafe import Markup
 
 from harness import __version__
 from harness.atomic import atomic_write_text
+from harness.tasks import Task, UnknownTaskError, task_for
+from leaderboard.cases import MARKS, Provenance, ReferenceRow, case_views, per_case_values, table_provenance
 from leaderboard.comparability import Column, Row, Table
 from leaderboard.formatting import format_value, short_hash
 from leaderboard.html_template import CSS, JS, PAGE
-from leaderboard.records import MetricResult
-from leaderboard.schema import task_name
+from leaderboard.schema import column_spec, task_name
+from leaderboard.significance import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from leaderboard.svg import PALETTE, Bar, Distribution, bar_chart, box_strip_plot
+from leaderboard.table_significance import TableSignificance, table_significance
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +39,20 @@ PAGE_FILE = "index.html"
 
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 _TEMPLATE = _ENV.from_string(PAGE)
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """What the page may show and how significance is computed."""
+
+    data: str | Path | None = None  # a data folder: gold and case text of user-data tables
+    include_case_text: bool = False  # show case text of user data (credentialed: the page must not be shared)
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+    confidence: float = DEFAULT_CONFIDENCE
+    alpha: float = 0.05
+    #: Published figures shown as reference rows, per table id (see :class:`leaderboard.cases.ReferenceRow`).
+    references: Mapping[str, Sequence[ReferenceRow]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,31 +100,49 @@ def _cells(table: Table, row: Row) -> list[_Cell]:
     return cells
 
 
-def _flags(row: Row) -> list[dict[str, str]]:
-    flags = []
+def _flags(row: Row, provenance: Provenance) -> list[dict[str, str]]:
+    flags = [{"text": provenance.tag, "title": provenance.title, "kind": provenance.kind}]
     if row.entry.partial:
         missing = ", ".join(row.entry.missing) or "some components"
-        flags.append({"text": "partial", "title": f"overall score computed without {missing}"})
+        flags.append({"text": "partial", "title": f"overall score computed without {missing}", "kind": "warn"})
     if row.entry.lexical_only:
-        flags.append({"text": "lexical only", "title": "neural and concept metrics were not run"})
+        flags.append({"text": "lexical only", "title": "neural and concept metrics were not run", "kind": "warn"})
     if row.entry.stand_ins:
         flags.append(
-            {"text": "stand-ins", "title": f"not comparable with official scores: {', '.join(row.entry.stand_ins)}"}
+            {
+                "text": "stand-ins",
+                "title": f"not comparable with official scores: {', '.join(row.entry.stand_ins)}",
+                "kind": "warn",
+            }
         )
     return flags
 
 
-def _table_context(table: Table, colors: dict[str, str]) -> dict[str, Any]:
-    rows = [
-        {
-            "entry": r.entry,
-            "color": colors[_system_key(r)],
-            "card_anchor": _anchor(_system_key(r)),
-            "cells": _cells(table, r),
-            "flags": _flags(r),
-        }
-        for r in table.rows
-    ]
+def _task_of(table: Table) -> Task | None:
+    try:
+        return task_for(table.year, table.subtask)
+    except UnknownTaskError:
+        return None
+
+
+def _domain(table: Table, column: Column, values: Sequence[float]) -> tuple[float, float]:
+    """The metric's own scale (metric registry), widened only if a value falls outside it."""
+    lo, hi = column_spec(_task_of(table), column.key).scale
+    return min([lo, *values]), max([hi, *values])
+
+
+def _signatures(columns: Sequence[Column]) -> list[dict[str, Any]]:
+    """Each distinct signature once, with the columns that share it."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for c in columns:
+        item = grouped.setdefault(c.signature, {"signature": c.signature, "labels": [], "notes": []})
+        item["labels"].append(c.label)
+        if c.note and c.note not in item["notes"]:
+            item["notes"].append(c.note)
+    return list(grouped.values())
+
+
+def _charts(table: Table, colors: dict[str, str], sig: TableSignificance | None) -> tuple[list, list]:
     bar_charts = []
     distributions = []
     for c in table.columns:
@@ -115,19 +153,71 @@ def _table_context(table: Table, colors: dict[str, str]) -> dict[str, Any]:
                 color=colors[_system_key(r)],
                 best=c.is_best(r.values.get(c.id)) and len(table.rows) > 1,
                 note=r.unavailable.get(c.key),
+                interval=sig.interval_of(r.entry.id) if sig is not None and c.id == sig.column.id else None,
             )
             for r in table.rows
         ]
-        if any(b.value is not None for b in bars):
-            svg = bar_chart(c.label, bars, arrow=c.arrow)
+        values = [b.value for b in bars if b.value is not None]
+        if values:
+            svg = bar_chart(c.label, bars, arrow=c.arrow, domain=_domain(table, c, values))
             bar_charts.append({"label": c.label, "arrow": c.arrow, "svg": svg, "primary": c.primary})
         dists = [
             Distribution(r.entry.label, per_case, colors[_system_key(r)])
             for r in table.rows
-            if (per_case := _per_case(r, c))
+            if (per_case := per_case_values(r, c))
         ]
         if dists:
-            distributions.append({"column_id": c.id, "label": c.label, "svg": box_strip_plot(c.label, dists)})
+            every = [v for d in dists for v in d.values.values()]
+            svg = box_strip_plot(c.label, dists, domain=_domain(table, c, every))
+            distributions.append({"column_id": c.id, "label": c.label, "svg": svg})
+    return bar_charts, distributions
+
+
+def _cases_context(
+    table: Table, colors: dict[str, str], provenance: Provenance, sig: TableSignificance | None
+) -> dict[str, Any]:
+    entry_colors = {r.entry.id: colors[_system_key(r)] for r in table.rows}
+    columns = [c for c in table.columns if any(per_case_values(r, c) for r in table.rows)]
+    lead = sig.column if sig is not None else next(iter(columns), None)
+    lead_values = {r.entry.id: per_case_values(r, lead) for r in table.rows} if lead is not None else {}
+    views = case_views(table, provenance, entry_colors, columns)
+    return {
+        "metric": lead.label if lead is not None else None,
+        "entries": [{"id": r.entry.id, "label": r.entry.label, "color": entry_colors[r.entry.id]} for r in table.rows],
+        "rows": [
+            {
+                "case_id": v.case_id,
+                "cells": [
+                    {"entry_id": r.entry.id, "value": lead_values.get(r.entry.id, {}).get(v.case_id)}
+                    for r in table.rows
+                ],
+            }
+            for v in views
+        ],
+        "views": views,
+        "has_marks": any(s.sentences or s.answers for v in views for s in v.sides),
+    }
+
+
+def _table_context(
+    table: Table,
+    colors: dict[str, str],
+    provenance: Provenance,
+    sig: TableSignificance | None,
+    references: Sequence[ReferenceRow],
+) -> dict[str, Any]:
+    rows = [
+        {
+            "entry": r.entry,
+            "color": colors[_system_key(r)],
+            "card_anchor": _anchor(_system_key(r)),
+            "cells": _cells(table, r),
+            "flags": _flags(r, provenance),
+            "sig": sig.row(r.entry.id) if sig is not None else None,
+        }
+        for r in table.rows
+    ]
+    bar_charts, distributions = _charts(table, colors, sig)
     notes = [f"{key} unavailable for {', '.join(who)}: {reason}" for key, reason, who in table.unavailable()]
     return {
         "id": table.id,
@@ -141,41 +231,30 @@ def _table_context(table: Table, colors: dict[str, str]) -> dict[str, Any]:
         "secondary_count": sum(not c.primary for c in table.columns),
         "columns": table.columns,
         "rows": rows,
+        "references": [{"row": ref, "cells": [ref.values.get(c.id) for c in table.columns]} for ref in references],
         "notes": notes,
         "bar_charts": bar_charts,
         "distributions": distributions,
+        "signatures": _signatures(table.columns),
+        "provenance": provenance,
+        "sig": sig,
+        "cases": _cases_context(table, colors, provenance, sig),
     }
-
-
-def _per_case(row: Row, column: Column) -> dict[str, float]:
-    """The row's per-case values in ``column`` when they are plain scores (not pooled counts); for a combined
-    key (an overall score) the per-case mean of its available components, whose mean is the shown value."""
-    if column.id not in row.values:
-        return {}
-    metric = row.entry.metrics.get(column.key)
-    if metric is None:
-        return {}
-    if metric.aggregation == "combined":
-        parts = [_floats(row.entry.metrics.get(k)) for k in metric.components if k not in metric.missing]
-        if not parts or not all(parts):
-            return {}
-        return {cid: sum(p[cid] for p in parts) / len(parts) for cid in parts[0]}
-    return _floats(metric)
-
-
-def _floats(metric: MetricResult | None) -> dict[str, float]:
-    if metric is None or not metric.available or not metric.per_case or metric.aggregation != "mean":
-        return {}
-    return {cid: float(v) for cid, v in metric.per_case.items() if not isinstance(v, tuple)}
 
 
 def _pretty(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str) if data else ""
 
 
-def _systems_context(tables: Sequence[Table], colors: dict[str, str]) -> list[dict[str, Any]]:
+def _systems_context(
+    tables: Sequence[Table],
+    colors: dict[str, str],
+    provenance: dict[str, Provenance],
+    significance: dict[str, TableSignificance | None],
+) -> list[dict[str, Any]]:
     systems: dict[str, dict[str, Any]] = {}
     for t in tables:
+        sig = significance.get(t.id)
         for r in t.rows:
             key = _system_key(r)
             card = dict(r.entry.card or {})
@@ -197,26 +276,71 @@ def _systems_context(tables: Sequence[Table], colors: dict[str, str]) -> list[di
             )
             # The year is in the table's title: "subtask 3", "2025", "FHIR QA task 1".
             where = t.year if t.subtask is None else task_name(t.year, t.subtask).removeprefix(f"{t.year} ")
-            info["entries"].append({"href": f"#{t.id}", "text": f"#{r.entry.id} {where}, {t.split}"})
+            lead = sig.column if sig is not None else (t.columns[0] if t.columns else None)
+            value = r.values.get(lead.id) if lead is not None else None
+            srow = sig.row(r.entry.id) if sig is not None else None
+            info["entries"].append(
+                {
+                    "href": f"#{t.id}",
+                    "task": f"{where}",
+                    "split": t.split,
+                    "entry_id": r.entry.id,
+                    "data": provenance[t.id].tag,
+                    "metric": lead.label if lead is not None else "",
+                    "value": format_value(value),
+                    "ci": srow["ci"] if srow else "",
+                    "cluster": f"{srow['cluster']} of {len(t.rows)}" if srow and srow["cluster"] else "",
+                }
+            )
     return list(systems.values())
 
 
-def render_page(tables: Sequence[Table], *, entry_count: int | None = None) -> str:
+def _banner(tables: Sequence[Table], provenance: dict[str, Provenance], options: PageOptions) -> dict[str, Any]:
+    kinds = {provenance[t.id].kind for t in tables}
+    credentialed = any(provenance[t.id].kind == "user" and provenance[t.id].show_text for t in tables)
+    stand_ins = sum(1 for t in tables for r in t.rows if r.entry.stand_ins)
+    partial = sum(1 for t in tables for r in t.rows if r.entry.partial)
+    return {
+        "credentialed": credentialed,
+        "synthetic": sum(provenance[t.id].kind == "synthetic" for t in tables),
+        "user": sum(provenance[t.id].kind == "user" for t in tables),
+        "unverified": sum(provenance[t.id].kind == "unverified" for t in tables),
+        "only_synthetic": kinds == {"synthetic"},
+        "stand_ins": stand_ins,
+        "partial": partial,
+        "text_hidden": any(provenance[t.id].kind != "synthetic" and not provenance[t.id].show_text for t in tables),
+    }
+
+
+def render_page(tables: Sequence[Table], *, entry_count: int | None = None, options: PageOptions | None = None) -> str:
     """The page's HTML."""
+    options = options or PageOptions()
     colors = _colors(tables)
+    provenance = table_provenance(tables, data=options.data, include_case_text=options.include_case_text)
+    significance = {
+        t.id: table_significance(
+            t, resamples=options.resamples, seed=options.seed, confidence=options.confidence, alpha=options.alpha
+        )
+        for t in tables
+    }
+    references = options.references
     return _TEMPLATE.render(
         css=Markup(CSS),
         js=Markup(JS),
-        tables=[_table_context(t, colors) for t in tables],
-        systems=_systems_context(tables, colors),
+        banner=_banner(tables, provenance, options),
+        marks=MARKS,
+        tables=[
+            _table_context(t, colors, provenance[t.id], significance[t.id], references.get(t.id, ())) for t in tables
+        ],
+        systems=_systems_context(tables, colors, provenance, significance),
         entry_count=entry_count if entry_count is not None else sum(len(t.rows) for t in tables),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         harness_version=__version__,
     )
 
 
-def write_page(tables: Sequence[Table], out_dir: str | Path) -> Path:
+def write_page(tables: Sequence[Table], out_dir: str | Path, *, options: PageOptions | None = None) -> Path:
     """Write ``OUT_DIR/index.html`` atomically; returns its path."""
-    path = atomic_write_text(Path(out_dir) / PAGE_FILE, render_page(tables))
+    path = atomic_write_text(Path(out_dir) / PAGE_FILE, render_page(tables, options=options))
     logger.info("wrote %s", path)
     return path

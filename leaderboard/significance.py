@@ -9,7 +9,7 @@ swap matrices, so each batch of resamples is one matrix product per leaf.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,3 +255,65 @@ def approximate_randomization(
         resamples=resamples,
         seed=seed,
     )
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A percentile bootstrap interval of one statistic (an entry's own score, not a difference)."""
+
+    value: float
+    low: float
+    high: float
+    confidence: float
+    resamples: int
+    seed: int
+
+
+def bootstrap_interval(
+    plan: Plan,
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Interval:
+    """Percentile interval of the A side of ``plan`` under case resampling with replacement.
+
+    The resamples depend only on ``seed``, ``resamples`` and the case count, so entries scored on the same
+    cases are resampled identically: their intervals are paired with each other and with
+    :func:`paired_bootstrap` under the same seed.
+    """
+    n = _check(plan, resamples)
+    value, _ = _observed(plan, n)
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for start in range(0, resamples, _CHUNK):
+        size = min(_CHUNK, resamples - start)
+        picks = rng.integers(0, n, size=(size, n))
+        offsets = (np.arange(size)[:, None] * n + picks).ravel()
+        weights = np.bincount(offsets, minlength=size * n).reshape(size, n).astype(np.float64)
+        a, _ = _values(plan, lambda leaf, w=weights: (w @ leaf.a, w @ leaf.b), n)
+        values[start : start + size] = a
+    alpha = 1.0 - confidence
+    low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
+    return Interval(value, float(low), float(high), confidence, resamples, seed)
+
+
+def significance_clusters(
+    order: Sequence[str], p_value: Callable[[str, str], float], *, alpha: float = 0.05
+) -> list[int]:
+    """Rank clusters of entries ordered best first: 1 for the best, the same number for entries not
+    significantly different from the first entry of their cluster.
+
+    Walking down the order, an entry joins the current cluster when ``p_value(head, entry) >= alpha`` (head:
+    the cluster's first, best entry), else it starts the next cluster and becomes its head. A cluster's
+    number is the rank of its head (1, 1, 3 …), as rank ties are printed.
+    """
+    clusters: list[int] = []
+    head: str | None = None
+    for position, entry in enumerate(order, start=1):
+        if head is None or p_value(head, entry) < alpha:
+            head = entry
+            clusters.append(position)
+        else:
+            clusters.append(clusters[-1])
+    return clusters

@@ -15,8 +15,9 @@ from html import escape
 import numpy as np
 from markupsafe import Markup
 
-#: Colour-blind-safe palette (Okabe-Ito, without black), cycled over systems.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
+#: Colour-blind-safe palette (Okabe-Ito, without black), cycled over systems: the distinct hues first (blue,
+#: orange, green, purple, vermillion), then the sky blue, grey and yellow that are closer to one of them.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999", "#F0E442")
 
 _LABEL_W = 190
 _VALUE_W = 56
@@ -33,6 +34,7 @@ class Bar:
     color: str
     best: bool = False
     note: str | None = None  # tooltip, e.g. why the value is missing
+    interval: tuple[float, float] | None = None  # a confidence interval, drawn as a whisker
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,26 @@ def _line(x1: float, x2: float, y1: float, y2: float, color: str) -> str:
     return f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="{color}"/>'
 
 
-def bar_chart(title: str, bars: Sequence[Bar], *, arrow: str = "↑", width: int = 460) -> Markup:
-    """Horizontal bars, one per system, from zero; the best bar is outlined and its value bold."""
+def _scale_domain(values: Sequence[float], domain: tuple[float, float] | None) -> tuple[float, float]:
+    """``domain`` (the metric's own scale) when given, else a nice range around ``values``."""
+    if domain is None or domain[1] - domain[0] < 1e-9:
+        return nice_domain(values)
+    return domain
+
+
+def bar_chart(
+    title: str,
+    bars: Sequence[Bar],
+    *,
+    arrow: str = "↑",
+    width: int = 460,
+    domain: tuple[float, float] | None = None,
+) -> Markup:
+    """Horizontal bars, one per system, from zero on the axis ``domain`` (the metric's scale); the best bar is
+    outlined and its value bold; a bar's interval, when given, is drawn as a whisker."""
     values = [b.value for b in bars if b.value is not None]
-    lo, hi = nice_domain(values)
+    values += [v for b in bars if b.interval for v in b.interval]
+    lo, hi = _scale_domain(values, domain)
     plot_w = width - _LABEL_W - _VALUE_W - 2 * _PAD
     x0 = _LABEL_W + _PAD
     top = 4
@@ -133,6 +151,15 @@ def bar_chart(title: str, bars: Sequence[Bar], *, arrow: str = "↑", width: int
                 f'<rect x="{left:.1f}" y="{y + 3:.1f}" width="{max(right - left, 0.5):.1f}" height="{_ROW_H - 6}" '
                 f'rx="2" fill="{_t(bar.color)}"{stroke}/>'
             )
+            if bar.interval is not None:
+                low, high = (x_of(v) for v in bar.interval)
+                mid = y + _ROW_H / 2
+                tip = f"{bar.label}: interval {bar.interval[0]:.2f}-{bar.interval[1]:.2f}"
+                ink = "currentColor"
+                parts.append(
+                    f'<g class="ci"><title>{_t(tip)}</title>{_line(low, high, mid, mid, ink)}'
+                    f"{_line(low, low, mid - 4, mid + 4, ink)}{_line(high, high, mid - 4, mid + 4, ink)}</g>"
+                )
             weight = "700" if bar.best else "400"
             parts.append(
                 f'<text class="value" x="{x0 + plot_w + 6:.1f}" y="{y + _ROW_H / 2 + 4:.1f}" '
@@ -150,11 +177,14 @@ def _jitter(case_id: str, label: str) -> float:
     return int.from_bytes(digest[:4], "big") / 2**31 - 1.0
 
 
-def box_strip_plot(title: str, rows: Sequence[Distribution], *, width: int = 760) -> Markup:
-    """Per system: a box (quartiles, median, whiskers at 1.5 IQR), the mean (◆) and one dot per case."""
+def box_strip_plot(
+    title: str, rows: Sequence[Distribution], *, width: int = 760, domain: tuple[float, float] | None = None
+) -> Markup:
+    """Per system: a box (quartiles, median, whiskers at 1.5 IQR), the mean (◆) and one dot per case, on the
+    axis ``domain`` (the metric's scale)."""
     row_h = 34
     all_values = [v for r in rows for v in r.values.values()]
-    lo, hi = nice_domain(all_values)
+    lo, hi = _scale_domain(all_values, domain)
     plot_w = width - _LABEL_W - 2 * _PAD - 70
     x0 = _LABEL_W + _PAD
     top = 4

@@ -117,4 +117,4 @@ def test_html_page_titles_the_fhir_tables(board: Path, tmp_path: Path) -> None:
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     for title in TITLES:
         assert f"<h2>{title}</h2>" in page
-    assert "METEOR" in page and "FHIR QA task 2, dev" in page and "subtask 1" not in page
+    assert "METEOR" in page and "FHIR QA task 2</a>" in page and "subtask 1" not in page
