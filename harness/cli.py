@@ -28,11 +28,10 @@ from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
 from harness.errors import Problem
 from harness.pipeline import run_system
-from harness.systems import TrainOptions, get_trainer, list_systems
+from harness.systems import TrainOptions, get_trainer, list_systems, system_commands
 from leaderboard.cli import leaderboard_group, reproduce_command
 from metrics.cli import score_command
 from submissions.cli import submit_command, validate_command
-from systems.qunlp.aligner.cli import ablate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -152,8 +151,9 @@ cli.add_command(score_command)
 cli.add_command(assets_group)
 cli.add_command(leaderboard_group)
 cli.add_command(reproduce_command)
-cli.add_command(ablate_command)
 cli.add_command(fhir_group)
+for _command in system_commands():  # commands the registered systems declare (e.g. the aligner's ablate)
+    cli.add_command(_command)
 
 
 @cli.command("demo")

@@ -77,9 +77,6 @@ class AlignerModel:
     def params(self, subtask: int, component: str = ENSEMBLE) -> EnsembleParams:
         return EnsembleParams.from_json(self.tuned(subtask, component)["params"])
 
-    def raw_scores_path(self, subtask: int) -> Path:
-        return self.root / self.card["subtasks"][str(int(subtask))]["raw_scores"]
-
 
 def write_card(root: str | Path, card: Mapping[str, Any]) -> Path:
     path = Path(root) / CARD_FILE

