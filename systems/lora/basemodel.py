@@ -22,7 +22,7 @@ from filelock import FileLock
 
 from harness import assets
 from harness.atomic import atomic_write_text
-from harness.errors import HarnessError
+from harness.errors import MissingError
 from systems.lora.config import ModelSection
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ _MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".bin", ".model", ".txt", ".jin
 _HASH_CACHE = "file-hashes.json"
 
 
-class GeneratorSetupError(HarnessError):
+class GeneratorSetupError(MissingError):
     """Something a QLoRA system needs is missing (weights, data, a GPU); the message says how to supply it."""
 
 

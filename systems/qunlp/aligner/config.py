@@ -54,6 +54,9 @@ class AlignerConfig:
     """Every knob of the aligner; the resolved value is stored with each trained model and each run."""
 
     seed: int = 13
+    # which tuned decision rule a run applies: the ensemble, or one component alone with the parameters tuned
+    # for it (the rows of `archehr ablate`); needs a trained model_dir for anything but the ensemble
+    component: str = "ensemble"  # ensemble | bm25 | tfidf | cross_encoder
     # lexical components
     bm25_backend: str = "rank_bm25"  # rank_bm25 | bm25s
     bm25_k1: float = 1.5
@@ -100,6 +103,8 @@ class AlignerConfig:
 
     def validate(self) -> AlignerConfig:
         problems = []
+        if self.component not in ("ensemble", *COMPONENTS):
+            problems.append(f"component must be ensemble, {', '.join(COMPONENTS)}, not {self.component!r}")
         if self.bm25_backend not in ("rank_bm25", "bm25s"):
             problems.append(f"bm25_backend must be rank_bm25 or bm25s, not {self.bm25_backend!r}")
         if self.normalise_scope not in ("case", "query"):
