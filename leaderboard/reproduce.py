@@ -473,7 +473,9 @@ def reproduce(
             continue
         assert split is not None
         folder = Path(work_dir) / f"{head.system}-{head.id}"
-        request = RunRequest(head.system, {**head.config, **scoped}, head.year, head.subtask, split, head.case_ids, folder)
+        request = RunRequest(
+            head.system, {**head.config, **scoped}, head.year, head.subtask, split, head.case_ids, folder
+        )
         try:
             metrics = runner(request)
         except MissingError as exc:  # says what is missing; any other exception is a bug and propagates

@@ -269,7 +269,9 @@ def test_a_crashing_run_propagates_and_a_missing_piece_is_a_skip(tmp_path, data_
     result = CliRunner().invoke(reproduce_command, args, obj={"reproduce_runner": crash})
     assert isinstance(result.exception, KeyError)  # never turned into a FAIL line
     result = CliRunner().invoke(reproduce_command, args, obj={"reproduce_runner": missing})
-    assert result.exit_code == 0 and result.stdout.startswith("SKIP  bleu: the run needs: the base model: set ARCHEHR_X")
+    assert result.exit_code == 0 and result.stdout.startswith(
+        "SKIP  bleu: the run needs: the base model: set ARCHEHR_X"
+    )
 
 
 def test_usage_errors_exit_2(tmp_path):
