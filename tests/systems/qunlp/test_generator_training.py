@@ -330,3 +330,14 @@ def test_stage1_bad_spans_stop_with_a_hint_or_are_skipped_and_counted(tmp_path: 
     assert data.source["skipped_bad_spans"]["first"][0]["case_id"] == "shifted"
     with pytest.raises(HarnessError, match=r"stage1\.bad_spans"):
         load_config({"stage1.bad_spans": "ignore"})
+
+
+def test_model_dir_takes_the_training_output_and_adapter_dir_still_works(
+    trained: Trained, caplog: pytest.LogCaptureFixture
+) -> None:
+    by_out = build_generator({"model_dir": str(trained.out)})  # the --out of `archehr train qunlp`
+    assert by_out.adapter_dir == trained.adapter("2").resolve()
+    with caplog.at_level("WARNING", logger="harness.config"):
+        old = build_generator({"adapter_dir": str(trained.adapter("2"))})
+    assert old.card.fingerprint == by_out.card.fingerprint
+    assert sum("adapter_dir is deprecated: use model_dir" in r.getMessage() for r in caplog.records) == 1
