@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from harness.config import ConfigSpec
 from harness.data.model import Subtask
@@ -21,10 +19,6 @@ class BaselineConfig:
     answer_words: int = WORD_LIMITS[Subtask.ANSWER_GENERATION]
     k1: float = 1.5
     b: float = 0.75
-
-    @classmethod
-    def from_overrides(cls, overrides: Mapping[str, Any]) -> BaselineConfig:
-        return SPEC.load(overrides)
 
 
 SPEC: ConfigSpec[BaselineConfig] = ConfigSpec("baseline config", BaselineConfig)
