@@ -10,8 +10,8 @@ import pytest
 
 from experiments.forgetting import BASE, ForgettingOptions, format_table, run_forgetting
 from fhirqa.build import BuildOptions, build_synthetic
-from systems.testing import make_tiny_qwen3
-from systems.testing import tiny_classify_generate_overrides as tiny_overrides
+from harness.testing import make_tiny_qwen3
+from harness.testing import tiny_classify_generate_overrides as tiny_overrides
 
 
 @pytest.fixture(scope="module")

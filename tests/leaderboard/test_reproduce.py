@@ -218,6 +218,14 @@ def test_figures_are_checked_against_the_registries_in_one_error(tmp_path):
             "requires_config": {"adapter_dirr": "x", "model_dir": "train it"},
             "assets": ["qwen3-4b", "no-such-asset"],
         },
+        {
+            **common,
+            "id": "typo",
+            "subtask": 4,
+            "tolerance": 1,
+            "system": "qunlp-aligner",
+            "config": {"component": "ce"},
+        },
     ]
     path = tmp_path / "f.yaml"
     path.write_text(yaml.safe_dump({"schema_version": 1, "figures": figures}), encoding="utf-8")
@@ -234,6 +242,7 @@ def test_figures_are_checked_against_the_registries_in_one_error(tmp_path):
         "'generation.max_words': expected an integer, got 'many'",
         "unknown generator config key(s) adapter_dirr",
         "unknown asset(s) no-such-asset",
+        "figure 'typo': aligner config key 'component': 'ce' is not one of",
     ):
         assert fragment in message, fragment
     assert "model_dir" not in message.split("adapter_dirr", 1)[1].split(";")[0]  # a control key is known

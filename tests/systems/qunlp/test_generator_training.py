@@ -21,6 +21,7 @@ from transformers import TrainerCallback
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.errors import HarnessError
 from harness.systems import TrainOptions
+from harness.testing import make_tiny_qwen3, tiny_model_settings
 from systems.lora.cards import card_sha256, read_card
 from systems.lora.generation import HFBackend
 from systems.lora.modeling import load_tokenizer
@@ -31,7 +32,6 @@ from systems.qunlp.generator.prompts import case_sample
 from systems.qunlp.generator.resolve import CARD_KIND, preflight_build
 from systems.qunlp.generator.system import build_generator
 from systems.qunlp.generator.training import stage1_data, train, train_stages
-from systems.testing import make_tiny_qwen3, tiny_model_settings
 
 GENERATE_CASES = 3
 
