@@ -160,6 +160,11 @@ def default_figures_path() -> Path:
 
 
 def _figure(data: Mapping[str, Any], path: str) -> Figure:
+    if str(data.get("year")) not in YEARS:
+        raise FiguresError(
+            f"{path}: figure {data.get('id', '?')!r} has year {data.get('year')!r}: reproduce runs ArchEHR-QA "
+            f"figures ({', '.join(YEARS)}); score FHIR track runs with `archehr fhir score`"
+        )
     try:
         case_ids = data["case_ids"]
         return Figure(
@@ -210,11 +215,6 @@ def figure_problems(figure: Figure) -> list[str]:
     from harness.systems import UnknownSystemError, get_system_entry
 
     problems: list[str] = []
-    if figure.year not in YEARS:
-        problems.append(
-            f"year {figure.year!r}: reproduce runs ArchEHR-QA figures ({', '.join(YEARS)}); "
-            "score FHIR track runs with `archehr fhir score`"
-        )
     try:
         entry = get_system_entry(figure.system)
     except UnknownSystemError as exc:
