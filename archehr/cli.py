@@ -33,8 +33,7 @@ from harness.data import Subtask, inputs_for, load_dataset
 from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
 from harness.errors import InputError, Problem
-from harness.systems import TrainOptions, get_trainer, list_systems
-from systems.qunlp.aligner.cli import ablate_command
+from harness.systems import TrainOptions, get_trainer, list_systems, system_commands
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,8 +165,9 @@ cli.add_command(score_command)
 cli.add_command(assets_group)
 cli.add_command(leaderboard_group)
 cli.add_command(reproduce_command)
-cli.add_command(ablate_command)
 cli.add_command(fhir_group)
+for _command in system_commands():  # commands the registered systems declare (e.g. the aligner's ablate)
+    cli.add_command(_command)
 
 
 @cli.command("demo")

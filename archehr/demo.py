@@ -1,8 +1,8 @@
 """``archehr demo``: the main job on the bundled synthetic data.
 
-For each system of :data:`DEMO_PLAN`: train it on the synthetic dev split with its CPU config
-(where it has a trainer), run it on the synthetic test split for its subtasks, write and
-validate each ``submission.json``, package ``submission.zip``, score it (lexical metrics, plus
+For each registered system that declares a demo plan (:class:`harness.systems.DemoPlan`): train it on the
+synthetic dev split with its CPU config (where it has one), run it on the synthetic test split for its
+subtasks, write and validate each ``submission.json``, package ``submission.zip``, score it (lexical metrics, plus
 the packaged stand-ins for BERTScore and MEDCON, labelled as such; AlignScore is reported
 unavailable unless its checkpoint is supplied), then add every report to the local leaderboard
 and render its HTML page.
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from archehr.pipeline import run_system
 from harness.data import SYNTHETIC, Subtask, inputs_for, load_dataset
-from harness.systems import TrainOptions, get_trainer
+from harness.errors import HarnessError
+from harness.systems import SystemEntry, TrainOptions, get_trainer, list_systems
 from harness.tasks import get_task
 
 logger = logging.getLogger(__name__)
@@ -27,35 +27,26 @@ DEMO_SPLIT = "test"
 #: One batch holds the whole synthetic test split (12 cases), so generators make a single pass.
 DEMO_BATCH_SIZE = 16
 TRAIN_SPLIT = "dev"
-_SYSTEMS = Path(__file__).resolve().parents[1] / "systems"
 
 
-@dataclass(frozen=True)
-class DemoSystem:
-    """One system of the demo: its subtasks, and the trainer config it is trained with (if any)."""
-
-    name: str
-    subtasks: tuple[int, ...]
-    train_config: Path | None = None
-    trained_by: str | None = None  # reuse another demo system's training output
-
-
-DEMO_PLAN: tuple[DemoSystem, ...] = (
-    DemoSystem("baseline", (1, 2, 3, 4)),
-    DemoSystem("qunlp-aligner", (4,), _SYSTEMS / "qunlp" / "configs" / "aligner.yaml"),
-    DemoSystem("qunlp-evidence", (2,), trained_by="qunlp-aligner"),
-    DemoSystem("qunlp", (3,), _SYSTEMS / "qunlp" / "configs" / "cpu-demo.yaml"),
-    DemoSystem("classify-generate", (2, 3), _SYSTEMS / "classify_generate" / "configs" / "cpu-demo.yaml"),
-)
+def demo_plan(only: tuple[str, ...] = ()) -> list[SystemEntry]:
+    """The registered systems with a demo plan (``only``: those named), each after the system it is trained by."""
+    entries = [e for e in list_systems() if e.demo is not None and (not only or e.name in only)]
+    unknown = sorted(set(only) - {e.name for e in entries})
+    if unknown:
+        known = ", ".join(e.name for e in list_systems() if e.demo is not None)
+        raise HarnessError(f"no demo system named {', '.join(unknown)} (demo systems: {known})")
+    return sorted(entries, key=lambda e: (e.demo is not None and e.demo.trained_by is not None, e.name))
 
 
-def _train(system: DemoSystem, out: Path) -> dict[str, Any]:
+def _train(entry: SystemEntry, out: Path) -> dict[str, Any]:
+    assert entry.demo is not None and entry.demo.train_config is not None
     started = time.perf_counter()
-    logger.warning("demo: training %s on synthetic/%s", system.name, TRAIN_SPLIT)
+    logger.warning("demo: training %s on synthetic/%s", entry.name, TRAIN_SPLIT)
     options = TrainOptions(
-        config=str(system.train_config), out=str(out / "models" / system.name), data=SYNTHETIC, split=TRAIN_SPLIT
+        config=str(entry.demo.train_config), out=str(out / "models" / entry.name), data=SYNTHETIC, split=TRAIN_SPLIT
     )
-    summary = get_trainer(system.name)(options)
+    summary = get_trainer(entry.name)(options)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
 
@@ -71,13 +62,13 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
     scorers: dict[int, SubmissionScorer] = {}
     trained: dict[str, dict[str, Any]] = {}
     runs: list[dict[str, Any]] = []
-    for system in DEMO_PLAN:
-        if only and system.name not in only:
-            continue
-        if system.train_config is not None:
+    for system in demo_plan(only):
+        plan = system.demo
+        assert plan is not None
+        if plan.train_config is not None:
             trained[system.name] = _train(system, out)
-        run_config = trained.get(system.trained_by or system.name, {}).get("run_config", {})
-        for number in system.subtasks:
+        run_config = trained.get(plan.trained_by or system.name, {}).get("run_config", {})
+        for number in plan.subtasks:
             subtask = Subtask(number)
             folder = out / system.name / f"subtask{number}"
             logger.warning("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)

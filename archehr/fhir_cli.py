@@ -248,7 +248,7 @@ def forgetting_command(
 ) -> None:
     """Train one adapter on task 1 then task 2, and separate adapters; report task-1 scores (F1, average
     precision, ROC AUC) before and after, and task-2 METEOR."""
-    from fhirqa.forgetting import ForgettingOptions, format_table, run_forgetting
+    from experiments.forgetting import ForgettingOptions, format_table, run_forgetting
 
     options = ForgettingOptions(
         data,

@@ -336,7 +336,13 @@ def rm_command(entry_ids: tuple[int, ...], db: Path | None) -> None:
     "--data", default=None, help="Folder with the real ArchEHR-QA splits (official layout); 'synthetic' skips."
 )
 @click.option("--only", "only", multiple=True, help="Figure id or glob (repeatable), e.g. 'qunlp-st3-*'.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="System config override (repeatable).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="[SYSTEM:]KEY=VALUE",
+    help="System config override (repeatable); SYSTEM:KEY=VALUE reaches only that system's figures.",
+)
 @click.option(
     "--figures",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -366,18 +372,18 @@ def reproduce_command(
 
     Exit 0 only when nothing failed.
     """
-    from archehr.reproduce import FiguresError, context_lines, load_figures, reproduce
+    from archehr.reproduce import FiguresError, check_overrides, context_lines, load_figures, reproduce
 
+    settings = parse_config_overrides(None, overrides)
     try:
         book = load_figures(figures)
         chosen = book.select(only)
+        check_overrides(chosen, settings)
     except FiguresError as exc:
         raise click.UsageError(str(exc)) from None
     # Tests inject a runner through the context object: ``invoke(..., obj={"reproduce_runner": fake})``.
     runner = ctx.obj.get("reproduce_runner") if isinstance(ctx.obj, dict) else None
-    outcomes = reproduce(
-        chosen, data, overrides=parse_config_overrides(None, overrides), runner=runner, work_dir=work_dir
-    )
+    outcomes = reproduce(chosen, data, overrides=settings, runner=runner, work_dir=work_dir)
     if as_json:
         print_json({"figures_file": book.path, "outcomes": [o.to_json() for o in outcomes]})
     else:

@@ -1,9 +1,16 @@
 """``archehr reproduce``: check published figures (``reproduce.yaml``) against what this machine can run.
 
-For each figure: SKIP when the data, system, config or assets it needs are missing (saying exactly what
-to supply), otherwise run the registered system on the figure's cases, score the submission and print
-OK or FAIL (expected, got, tolerance). A value is compared only when its metric signature satisfies the
-figure's requirement. The runner is injectable so tests can exercise OK and FAIL without models.
+Reading the figures file validates every figure against the registries: the system exists and answers the
+subtask, every config key is known to the system's typed config (or is a control key such as ``model_dir``),
+every asset is known to :mod:`harness.assets`; all problems are reported in one error. ``--set`` overrides are
+checked the same way (``--set SYSTEM:KEY=VALUE`` reaches only that system's figures).
+
+For each figure: SKIP when the data, config values or assets it needs are missing (saying exactly what to
+supply), or when the run stops on a :class:`~harness.errors.MissingError` (which says what is missing);
+otherwise run the registered system on the figure's cases, score the submission and print OK or FAIL
+(expected, got, tolerance). A value is compared only when its metric signature satisfies the figure's
+requirement. Any other exception of a run propagates: a crash is a bug, never a FAIL. The runner is
+injectable so tests can exercise OK and FAIL without models.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ from typing import Any, Literal
 
 import yaml
 
+from harness.config import CONTROL_KEYS, control_overrides
 from harness.data import SYNTHETIC, Split, Subtask, inputs_for, load_dataset, parse_id_ranges
-from harness.errors import HarnessError, InputError
+from harness.errors import HarnessError, InputError, MissingError
 from harness.signature import Signature
 from harness.tasks import task_for
 from leaderboard.formatting import id_ranges, plural
@@ -31,6 +39,8 @@ logger = logging.getLogger(__name__)
 FIGURES_FILE = "reproduce.yaml"
 SUPPORTED_FIGURES_VERSIONS = (1,)
 Status = Literal["OK", "FAIL", "SKIP"]
+#: Separator of a system-scoped override: ``--set qunlp:model_dir=DIR`` reaches only qunlp's figures.
+SYSTEM_SCOPE = ":"
 
 
 class FiguresError(HarnessError):
@@ -183,6 +193,83 @@ def _figure(data: Mapping[str, Any], path: str) -> Figure:
         ) from None
 
 
+def _config_key_problems(system: str, keys: Sequence[str], values: Mapping[str, Any] | None = None) -> list[str]:
+    """Unknown config keys of ``system`` among ``keys`` (control keys are always known); with ``values``, also
+    values its typed config rejects."""
+    from harness.systems import get_system_entry
+
+    spec = get_system_entry(system).config
+    if spec is None:  # a plugin without a declared config: only control keys can be checked
+        return [f"{system} declares no config, so {k!r} cannot be set" for k in keys if k not in CONTROL_KEYS]
+    if values is not None:
+        return spec.problems({k: values[k] for k in keys})
+    known = set(spec.keys())
+    sections = {k.rsplit(".", 1)[0] for k in known if "." in k}
+    unknown = [k for k in keys if k not in CONTROL_KEYS and k not in known and k not in sections]
+    if not unknown:
+        return []
+    return [f"unknown {spec.label} key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"]
+
+
+def figure_problems(figure: Figure) -> list[str]:
+    """What is wrong with ``figure`` against the registries (empty when it can be attempted)."""
+    from harness.assets import ASSETS
+    from harness.systems import UnknownSystemError, get_system_entry
+
+    problems: list[str] = []
+    try:
+        entry = get_system_entry(figure.system)
+    except UnknownSystemError as exc:
+        problems.append(str(exc))
+        entry = None
+    if entry is not None:
+        if figure.subtask not in entry.subtasks:
+            answers = ", ".join(map(str, entry.subtasks))
+            problems.append(f"system {entry.name!r} answers subtask(s) {answers}, not {figure.subtask}")
+        problems += _config_key_problems(entry.name, list(figure.config), figure.config)
+        problems += _config_key_problems(entry.name, list(figure.requires_config))
+    unknown_assets = [a for a in figure.assets if a not in ASSETS]
+    if unknown_assets:
+        problems.append(f"unknown asset(s) {', '.join(unknown_assets)} (known: {', '.join(ASSETS)})")
+    return problems
+
+
+def _validate(figures: Sequence[Figure], path: str) -> None:
+    bad = [f"figure {f.id!r}: {'; '.join(problems)}" for f in figures if (problems := figure_problems(f))]
+    if bad:
+        raise FiguresError(f"{path}: " + " | ".join(bad))
+
+
+def overrides_for(system: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``--set`` overrides reaching ``system``'s figures: the plain ones, then ``system:KEY`` ones."""
+    plain = {k: v for k, v in overrides.items() if SYSTEM_SCOPE not in k}
+    prefix = f"{system}{SYSTEM_SCOPE}"
+    return {**plain, **{k[len(prefix) :]: v for k, v in overrides.items() if k.startswith(prefix)}}
+
+
+def check_overrides(figures: Sequence[Figure], overrides: Mapping[str, Any]) -> None:
+    """Every ``--set`` key must be known to the config of each system it reaches; one error names all problems."""
+    from harness.systems import UnknownSystemError, get_system_entry
+
+    systems = sorted({f.system for f in figures})
+    problems: list[str] = []
+    for key in overrides:
+        if SYSTEM_SCOPE in key:
+            name = key.split(SYSTEM_SCOPE, 1)[0]
+            try:
+                get_system_entry(name)
+            except UnknownSystemError as exc:
+                problems.append(f"--set {key}: {exc}")
+                continue
+            if name not in systems:
+                problems.append(f"--set {key}: no chosen figure runs {name!r} (they run {', '.join(systems)})")
+    for system in systems:
+        scoped = overrides_for(system, overrides)
+        problems += [f"--set for {system}: {p}" for p in _config_key_problems(system, list(scoped), scoped)]
+    if problems:
+        raise FiguresError("; ".join(problems))
+
+
 def load_figures(path: str | Path | None = None) -> FigureBook:
     """Read the figures file (default: :func:`default_figures_path`)."""
     path = Path(path) if path is not None else default_figures_path()
@@ -199,6 +286,7 @@ def load_figures(path: str | Path | None = None) -> FigureBook:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise FiguresError(f"{path}: duplicate figure ids {', '.join(duplicates)}")
+    _validate(figures, str(path))
     context = tuple(
         ContextFigure(
             what=str(c["what"]),
@@ -278,8 +366,7 @@ def _preflight(
     figure: Figure, data: str | None, dataset: Any, overrides: Mapping[str, Any]
 ) -> tuple[str | None, Split | None]:
     """Why the figure's run cannot be attempted here (a SKIP message), or ``(None, split)``."""
-    from harness.assets import UnknownAssetError, locate
-    from harness.systems import UnknownSystemError, get_system_entry
+    from harness.assets import locate
 
     if data is None or data == SYNTHETIC:
         return (
@@ -311,20 +398,15 @@ def _preflight(
         inputs_for(chosen, Subtask(figure.subtask))
     except InputError as exc:
         return f"cannot run: {exc.problems[0]}: use the release whose XML holds the subtask's inputs", None
-    try:
-        get_system_entry(figure.system)
-    except UnknownSystemError as exc:
-        return f"system not available: {exc}", None
     missing_config = [k for k in figure.requires_config if k not in overrides]
     if missing_config:
-        return "; ".join(f"needs --set {k}=…: {figure.requires_config[k]}" for k in missing_config), None
+        return (
+            "; ".join(f"needs --set {figure.system}:{k}=…: {figure.requires_config[k]}" for k in missing_config),
+            None,
+        )
     missing_assets = []
     for name in figure.assets:
-        try:
-            status = locate(name)
-        except UnknownAssetError as exc:
-            missing_assets.append(f"{name} ({exc})")
-            continue
+        status = locate(name)  # names were checked against the registry when the figures were read
         if not status.found:
             missing_assets.append(f"{name}: {status.how_to_supply}")
     if missing_assets:
@@ -386,19 +468,20 @@ def reproduce(
         groups.setdefault(figure.run_key, []).append(figure)
     for members in groups.values():
         head = members[0]
-        skip, split = _preflight(head, data, dataset, overrides)
-        if skip is not None or split is None:
-            outcomes.update({f.id: Outcome(f, "SKIP", skip or "cannot run") for f in members})
+        scoped = control_overrides(overrides_for(head.system, overrides))
+        skip, split = _preflight(head, data, dataset, scoped)
+        if skip is not None:
+            outcomes.update({f.id: Outcome(f, "SKIP", skip) for f in members})
             continue
+        assert split is not None
         folder = Path(work_dir) / f"{head.system}-{head.id}"
         request = RunRequest(
-            head.system, {**head.config, **overrides}, head.year, head.subtask, split, head.case_ids, folder
+            head.system, {**head.config, **scoped}, head.year, head.subtask, split, head.case_ids, folder
         )
         try:
             metrics = runner(request)
-        except Exception as exc:
-            logger.debug("run for %s failed", head.id, exc_info=True)
-            outcomes.update({f.id: Outcome(f, "FAIL", f"the run failed: {exc}") for f in members})
+        except MissingError as exc:  # says what is missing; any other exception is a bug and propagates
+            outcomes.update({f.id: Outcome(f, "SKIP", f"the run needs: {exc}") for f in members})
             continue
         outcomes.update({f.id: _judge(f, metrics) for f in members})
     return [outcomes[f.id] for f in figures]

@@ -1,7 +1,7 @@
 """Generation speed of the QU-NLP generator: batched (left padding) vs one prompt at a time, same model, same run.
 
 Builds the ``qunlp`` system with the cpu-demo config (SmolLM2-135M-Instruct in 4-bit NF4; the untuned base model
-unless ``--adapter-dir`` names a trained adapter), renders the prompts of the synthetic test cases, and
+unless ``--model-dir`` names a trained generator), renders the prompts of the synthetic test cases, and
 generates greedily with the real backend (``systems.qunlp.generator.generation.HFBackend``) twice on the same
 loaded model: all prompts in one batch, then one prompt per call. Every answer runs to exactly
 ``--new-tokens`` tokens (end of turn suppressed through ``min_new_tokens``) so both paths produce the same
@@ -9,7 +9,7 @@ number of tokens. Reports tokens per second (wall clock, with process CPU time b
 average too) and the ratio.
 
 Target (2 CPU cores): batched at least 2x the tokens/s of one-at-a-time.
-Run: ``PYTHONPATH=. python benchmarks/generate_speed.py [--cases N] [--new-tokens T] [--adapter-dir DIR]``;
+Run: ``PYTHONPATH=. python benchmarks/generate_speed.py [--cases N] [--new-tokens T] [--model-dir DIR]``;
 JSON on stdout, one human line per figure on stderr.
 """
 
@@ -49,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=8, help="synthetic test cases (at most 12)")
     parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--adapter-dir", default="none", help="a trained adapter, or none (the untuned base model)")
+    parser.add_argument("--model-dir", default="none", help="a trained generator (train --out), or none (untuned base)")
     parser.add_argument(
         "--keep-4bit", action="store_true", help="generate with the 4-bit weights (cpu-demo dequantises them once)"
     )
@@ -58,12 +58,12 @@ def main() -> None:
     import torch
 
     from harness.data import SYNTHETIC, Subtask, inputs_for, load_dataset
-    from systems.qunlp.generator.generation import HFBackend
+    from systems.lora.generation import HFBackend
     from systems.qunlp.generator.system import build_generator
 
     split = load_dataset(SYNTHETIC).split("test")
     cases = inputs_for(split, Subtask.ANSWER_GENERATION)[: args.cases]
-    overrides = {"adapter_dir": args.adapter_dir, "batch_size": len(cases), "max_new_tokens": args.new_tokens}
+    overrides = {"model_dir": args.model_dir, "batch_size": len(cases), "max_new_tokens": args.new_tokens}
     if args.keep_4bit:
         overrides["generation.dequantize"] = False
     system = build_generator(overrides)

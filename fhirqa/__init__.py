@@ -13,7 +13,7 @@ submission files.
 - :mod:`fhirqa.build`: building a data folder: seeded synthetic (``carebundle`` bundles) or from your bundles.
 - :mod:`fhirqa.dataset`: the data folder (bundles, questions, harness view) and the harness split.
 - :mod:`fhirqa.scoring`: task scores (METEOR: :mod:`metrics.meteor`) and the score report the leaderboard reads.
-- :mod:`fhirqa.forgetting`: the sequential fine-tuning (catastrophic forgetting) experiment.
+- ``experiments.forgetting`` (outside this package): the experiment behind ``archehr fhir forgetting``.
 - :mod:`archehr.fhir_cli`: ``archehr fhir …``.
 
 Importing this package is light: no torch, no nltk, no carebundle.

@@ -34,6 +34,11 @@ class HarnessError(Exception):
     """Base class for errors the CLI reports in one line, without a traceback."""
 
 
+class MissingError(HarnessError):
+    """Something a run needs is not on this machine (weights, a trained model, a GPU, an optional package);
+    the message says what and how to supply it. ``archehr reproduce`` reports these as SKIP, never as FAIL."""
+
+
 @dataclass
 class InputError(HarnessError):
     """Bad input: one or more problems, each naming file, case and field."""

@@ -19,10 +19,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from harness.data.model import Case, Subtask
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    import click
+
+    from harness.config import ConfigSpec
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +105,28 @@ Builder = Callable[[Mapping[str, Any]], System]
 
 
 @dataclass(frozen=True)
+class DemoPlan:
+    """What ``archehr demo`` does with a system: train it with ``train_config`` (when it has a trainer and a
+    config is given; or reuse the training of the system ``trained_by``), then run it on ``subtasks``."""
+
+    subtasks: tuple[int, ...]
+    train_config: Path | None = None
+    trained_by: str | None = None
+
+
+@dataclass(frozen=True)
 class SystemEntry:
-    """A registered system: its listing metadata and its lazily called builder."""
+    """A registered system: its listing metadata, its lazily called builder, and what it declares besides: its
+    typed config (keys checked before a run), its trainer, its demo plan and its extra CLI commands."""
 
     name: str
     subtasks: tuple[int, ...]
     description: str
     builder: Builder
+    config: ConfigSpec[Any] | None = None
+    trainer: Trainer | None = None
+    demo: DemoPlan | None = None
+    commands: tuple[click.Command, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "subtasks": list(self.subtasks), "description": self.description}
@@ -117,39 +137,56 @@ class UnknownSystemError(HarnessError):
 
 
 _REGISTRY: dict[str, SystemEntry] = {}
-_TRAINERS: dict[str, Trainer] = {}
 _discovered = False
 
 
-def register_system(name: str, *, subtasks: Sequence[int], description: str) -> Callable[[Builder], Builder]:
-    """Decorator: register ``builder(config_overrides) -> System`` under ``name``."""
+def register_system(
+    name: str,
+    *,
+    subtasks: Sequence[int],
+    description: str,
+    config: ConfigSpec[Any] | None = None,
+    demo: DemoPlan | None = None,
+    commands: Sequence[click.Command] = (),
+) -> Callable[[Builder], Builder]:
+    """Decorator: register ``builder(config_overrides) -> System`` under ``name``, with the system's typed
+    ``config`` (a :class:`harness.config.ConfigSpec`), its ``demo`` plan and its extra CLI ``commands``."""
 
     def decorate(builder: Builder) -> Builder:
         existing = _REGISTRY.get(name)
         if existing is not None and existing.builder is not builder:
             raise ValueError(f"system {name!r} is registered twice")
-        _REGISTRY[name] = SystemEntry(name, tuple(subtasks), description, builder)
+        trainer = existing.trainer if existing is not None else None
+        _REGISTRY[name] = SystemEntry(
+            name, tuple(subtasks), description, builder, config, trainer, demo, tuple(commands)
+        )
         return builder
 
     return decorate
 
 
 def register_trainer(name: str) -> Callable[[Trainer], Trainer]:
-    """Decorator: register the trainer of system ``name`` (imported lazily, like builders)."""
+    """Decorator: declare the trainer of the registered system ``name`` (imported lazily, like builders)."""
 
     def decorate(trainer: Trainer) -> Trainer:
-        _TRAINERS[name] = trainer
+        if name not in _REGISTRY:
+            raise ValueError(f"register system {name!r} before its trainer")
+        _REGISTRY[name] = replace(_REGISTRY[name], trainer=trainer)
         return trainer
 
     return decorate
 
 
 def get_trainer(name: str) -> Trainer:
-    get_system_entry(name)  # unknown names get the "did you mean" error
-    try:
-        return _TRAINERS[name]
-    except KeyError:
-        raise UnknownSystemError(f"system {name!r} has nothing to train") from None
+    trainer = get_system_entry(name).trainer  # unknown names get the "did you mean" error
+    if trainer is None:
+        raise UnknownSystemError(f"system {name!r} has nothing to train")
+    return trainer
+
+
+def system_commands() -> list[click.Command]:
+    """The extra CLI commands the registered systems declare (e.g. the aligner's ``ablate``)."""
+    return [command for entry in list_systems() for command in entry.commands]
 
 
 def _discover() -> None:

@@ -21,7 +21,12 @@ from pathlib import Path
 DEFAULT_SEED = 20240617
 DEFAULT_NOTES = 124
 DEFAULT_OUT = (
-    Path(__file__).resolve().parent.parent / "harness" / "data" / "synthetic_emrqa" / ("emrqa-medsquad-synthetic.json")
+    Path(__file__).resolve().parent.parent
+    / "systems"
+    / "qunlp"
+    / "generator"
+    / "synthetic_emrqa"
+    / "emrqa-medsquad-synthetic.json"
 )
 CARD_NAME = "DATA_CARD.md"
 UNANSWERABLE_RATE = 0.55  # chance per note of one unanswerable question (about 10% of all questions)
@@ -1038,7 +1043,7 @@ emrQA-MedSQuAD stage-1 corpus (emrQA converted to SQuAD v2 form). It exists so t
 tested offline and the CPU demo can run without credentialed data. It uses the flat-row layout of
 Hugging Face `datasets`: a JSON array of `{{"id", "title", "context", "question",
 "answers": {{"text": [...], "answer_start": [...]}}}}`; empty answer lists mark unanswerable questions.
-Load it with `harness.data.emrqa.load_stage1_corpus("synthetic")`.
+Load it with `systems.qunlp.generator.emrqa.load_stage1_corpus("synthetic")`.
 
 ## What it is not
 
@@ -1055,7 +1060,7 @@ Load it with `harness.data.emrqa.load_stage1_corpus("synthetic")`.
     python scripts/build_emrqa.py --seed {seed} --notes {n_notes}
 
 Seed {seed}{default}, `random.Random(seed)`, standard library only. The build is byte-reproducible;
-`tests/data/test_emrqa.py` rebuilds it and compares it with the shipped file. Answer offsets are
+`tests/systems/qunlp/test_generator_emrqa.py` rebuilds it and compares it with the shipped file. Answer offsets are
 computed while each note is assembled and checked again before writing.
 
 ## Counts

@@ -15,15 +15,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.systems import System, register_system
+from harness.systems import DemoPlan, System, register_system
+from systems.baselines.config import SPEC
 
 
 @register_system(
     "baseline",
     subtasks=(1, 2, 3, 4),
     description="Lexical baseline: question sentence (1), BM25 evidence (2), extractive answer (3), BM25 match (4).",
+    config=SPEC,
+    demo=DemoPlan(subtasks=(1, 2, 3, 4)),
 )
 def build_baseline(config: Mapping[str, Any]) -> System:
-    from systems.baselines.lexical import BaselineConfig, LexicalBaseline
+    from systems.baselines.lexical import LexicalBaseline
 
-    return LexicalBaseline(BaselineConfig.from_overrides(config))
+    return LexicalBaseline(SPEC.load(config))

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from rank_bm25 import BM25Okapi
 
 from harness.data.model import Case, Subtask
 from harness.systems import Prediction, SystemCard
-from harness.tasks import get_task
 from harness.textutil import cut_words, split_sentences, tokenize
+from systems.baselines.config import BaselineConfig
 
 VERSION = "0.1.0"
-
-
-@dataclass(frozen=True)
-class BaselineConfig:
-    """Defaults tuned on the synthetic dev split (grid 0.2-0.6 × 4-8): strict micro-F1 57.1 on dev."""
-
-    relative_threshold: float = 0.3
-    max_evidence: int = 6
-    question_words: int = get_task("2026/1").max_words or 15
-    answer_words: int = get_task("2026/3").max_words or 75
-    k1: float = 1.5
-    b: float = 0.75
-
-    @classmethod
-    def from_overrides(cls, overrides: Mapping[str, Any]) -> BaselineConfig:
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = set(overrides) - set(known)
-        if unknown:
-            raise ValueError(f"unknown baseline config key(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}")
-        base = asdict(cls())
-        base.update({k: type(base[k])(v) for k, v in overrides.items()})
-        return cls(**base)
 
 
 class LexicalBaseline:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.systems import System, TrainOptions, register_system, register_trainer
+from harness.systems import DemoPlan, System, TrainOptions, register_system, register_trainer
+from systems.classify_generate.config import CONFIG_DIR, SPEC
 
 
 @register_system(
@@ -28,6 +29,8 @@ from harness.systems import System, TrainOptions, register_system, register_trai
     subtasks=(2, 3),
     description="Classify-then-generate (arXiv 2501.13687): QLoRA yes/no relevance adapter per note sentence or "
     "FHIR resource (2), separate answer adapter fed the selected items only (3). Train first.",
+    config=SPEC,
+    demo=DemoPlan(subtasks=(2, 3), train_config=CONFIG_DIR / "cpu-demo.yaml"),
 )
 def build(overrides: Mapping[str, Any]) -> System:
     from systems.classify_generate.system import build as build_system

@@ -1,13 +1,12 @@
-"""The classify-then-generate configuration: the generator's model, quantisation, LoRA, training-stage and
-generation sections (reused as they are), plus the relevance settings of this system.
+"""The classify-then-generate configuration: the shared QLoRA sections of :mod:`systems.lora.config` (model,
+quantisation, LoRA, training stages, generation), plus the relevance settings of this system.
 
 A config file (``systems/classify_generate/configs/*.yaml``) holds every section; overrides take dotted keys
-(``classifier.max_steps=5``) or the shortcuts in :data:`SHORTCUTS`. Light: no torch.
+(``classifier.max_steps=5``) or the shortcuts in :data:`SHORTCUTS`, read by :mod:`harness.config`. Light: no torch.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
@@ -15,17 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from systems.qunlp.generator.config import (
-    GenerationSection,
-    GeneratorConfig,
-    LoraSection,
-    ModelSection,
-    QuantizationSection,
-    StageSection,
-    build_section,
-    read_yaml,
-    set_dotted,
-)
+from harness.config import ConfigError, ConfigSpec, config_values
+from systems.lora.config import GenerationSection, LoraSection, ModelSection, QuantizationSection, StageSection
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "cpu-demo.yaml"
@@ -35,8 +25,10 @@ SHORTCUTS: dict[str, str] = {
     "device": "model.device",
     "max_new_tokens": "generation.max_new_tokens",
 }
-#: Override keys that are not config fields: where the trained adapters are (``model_dir``), the config file.
-CONTROL_KEYS = frozenset({"config", "model_dir"})
+
+
+class ClassifyGenerateConfigError(ConfigError):
+    """A bad classify-generate config file or override."""
 
 
 @dataclass(frozen=True)
@@ -73,33 +65,25 @@ class ClassifyGenerateConfig:
     def sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode("utf-8")).hexdigest()
 
-    def generator_config(self) -> GeneratorConfig:
-        """The generator's config carrying these sections: task 1 trains as its stage 1, task 2 as its stage 2."""
-        return GeneratorConfig(
-            name=f"classify-generate-{self.name}",
-            description=self.description,
-            seed=self.seed,
-            model=self.model,
-            quantization=self.quantization,
-            lora=self.lora,
-            stage1=self.classifier,
-            stage2=self.answerer,
-            generation=self.generation,
-        )
+    def stage(self, stage: str) -> StageSection:
+        """Task 1 (relevance) trains in stage slot "1", task 2 (answer) in "2"."""
+        return self.classifier if stage == "1" else self.answerer
+
+    def training_identity(self) -> dict[str, Any]:
+        """Nothing beyond the shared sections: the relevance settings shape the samples, which are hashed."""
+        return {}
+
+
+SPEC: ConfigSpec[ClassifyGenerateConfig] = ConfigSpec(
+    "classify-generate config", ClassifyGenerateConfig, SHORTCUTS, DEFAULT_CONFIG, ClassifyGenerateConfigError
+)
 
 
 def load_config(overrides: Mapping[str, Any] | None = None, path: str | Path | None = None) -> ClassifyGenerateConfig:
     """The config from ``path`` (or ``overrides["config"]``, else cpu-demo.yaml) with ``overrides`` applied;
     overrides carrying ``name`` are a whole config (``archehr run --config FILE``) applied over the defaults."""
-    overrides = dict(overrides or {})
-    chosen = path or overrides.get("config")
-    base = read_yaml(Path(chosen)) if chosen else {} if "name" in overrides else read_yaml(DEFAULT_CONFIG)
-    data = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if key not in CONTROL_KEYS:
-            set_dotted(data, SHORTCUTS.get(key, key), value)
-    return build_section(ClassifyGenerateConfig, data, "")
+    return SPEC.load(overrides, path=path)
 
 
 def config_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in overrides.items() if k not in CONTROL_KEYS}
+    return config_values(overrides)

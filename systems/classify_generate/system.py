@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.config import MODEL_DIR_KEY, control_overrides
 from harness.data.model import Case, Subtask
 from harness.errors import HarnessError
 from harness.systems import Prediction, SystemCard
@@ -19,12 +20,11 @@ from systems.classify_generate.config import ClassifyGenerateConfig, load_config
 from systems.classify_generate.data import QAView, view
 from systems.classify_generate.prompts import classifier_messages, generator_messages
 from systems.classify_generate.relevance import select, yes_probabilities
-from systems.classify_generate.training import CARD_KIND, adapter_path, default_out_dir, has_adapter
-from systems.qunlp.generator.basemodel import BaseModelRef, GeneratorSetupError, prepare_base_model
-from systems.qunlp.generator.cards import card_sha256, read_card
-from systems.qunlp.generator.postprocess import clean_answer
-from systems.qunlp.generator.prompts import ChatSample, render_prompt
-from systems.qunlp.generator.resolve import NO_ADAPTER, preflight_build
+from systems.classify_generate.training import CARD_KIND, adapter_path, check_setup, default_out_dir
+from systems.lora.basemodel import BaseModelRef, GeneratorSetupError, prepare_base_model
+from systems.lora.cards import NO_ADAPTER, card_sha256, has_card, read_card
+from systems.lora.postprocess import clean_answer
+from systems.lora.prompts import ChatSample, render_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -38,17 +38,18 @@ _RELEVANCE_MEMO: dict[str, list[float]] = {}  # P(yes) per item, by (model, adap
 
 def build(overrides: Mapping[str, Any]) -> ClassifyGenerateSystem:
     """Resolve config, base model and adapters (``model_dir``: a training output; ``none``: the untuned base)."""
+    overrides = control_overrides(overrides)  # adapter_dir → model_dir, warned once
     config = load_config(overrides)
-    base = preflight_build(config.generator_config())
+    base = check_setup(config)
     return ClassifyGenerateSystem(config, base, resolve_model_dir(config, overrides))
 
 
 def resolve_model_dir(config: ClassifyGenerateConfig, overrides: Mapping[str, Any]) -> Path | None:
-    value = overrides.get("model_dir")
+    value = control_overrides(overrides).get(MODEL_DIR_KEY)
     if value is not None and str(value).lower() in NO_ADAPTER:
         return None
     path = Path(str(value)).expanduser() if value else default_out_dir(config, "synthetic", "dev")
-    if not has_adapter(adapter_path(path, "relevance")):
+    if not has_card(adapter_path(path, "relevance")):
         hint = f"model_dir={path}" if value else f"no trained adapters for config {config.name!r} in {path}"
         raise GeneratorSetupError(
             f"{hint}: holds no relevance adapter; run `archehr train {NAME}` first and pass its run_config "
@@ -92,7 +93,7 @@ class ClassifyGenerateSystem:
         adapters = {}
         for task in ("relevance", "answer"):
             folder = adapter_path(model_dir, task) if model_dir else None
-            if folder is not None and has_adapter(folder):
+            if folder is not None and has_card(folder):
                 card = read_card(folder, CARD_KIND) or {}
                 if card.get("base_model", {}).get("sha256") != base_sha:
                     logger.warning("%s adapter %s was trained on another base model", task, folder)
@@ -120,7 +121,7 @@ class ClassifyGenerateSystem:
     @property
     def tokenizer(self) -> Any:
         if self._tokenizer is None:
-            from systems.qunlp.generator.modeling import load_tokenizer
+            from systems.lora.modeling import load_tokenizer
 
             self._tokenizer = load_tokenizer(self.base.path)
         return self._tokenizer
@@ -142,12 +143,11 @@ class ClassifyGenerateSystem:
         return self._model
 
     def _load_model(self) -> Any:
-        from systems.qunlp.generator.modeling import attach_adapter, load_base_model
+        from systems.lora.modeling import attach_adapter, load_base_model
 
-        gen = self.config.generator_config()
-        model = load_base_model(gen, self.base.path)
+        model = load_base_model(self.config, self.base.path)
         if self.model_dir is not None:
-            model = attach_adapter(gen, model, adapter_path(self.model_dir, "relevance"), trainable=False)
+            model = attach_adapter(self.config, model, adapter_path(self.model_dir, "relevance"), trainable=False)
             if "answer" in self.adapters:
                 model.load_adapter(str(adapter_path(self.model_dir, "answer")), adapter_name=ANSWER_ADAPTER)
         return model.eval()
@@ -201,12 +201,12 @@ class ClassifyGenerateSystem:
             raise GeneratorSetupError(
                 f"{self.model_dir} holds no answer adapter: run `archehr train {NAME} --stage 2` (or --stage all)"
             )
-        from systems.qunlp.generator.generation import HFBackend
+        from systems.lora.generation import HFBackend
 
         prompts = [answer_prompt(self.tokenizer, v, ids) for v, ids in zip(views, selected, strict=True)]
         model = self._use(ANSWER_ADAPTER)
         if self._backend is None:
-            self._backend = HFBackend(self.config.generator_config(), model, self.tokenizer)
+            self._backend = HFBackend(self.config, model, self.tokenizer)
         return [postprocess(c, self.config) for c in self._backend.generate(prompts)]
 
     def predict(self, cases: Sequence[Case], subtask: Subtask) -> Iterator[Prediction]:

@@ -1,11 +1,11 @@
-"""Training the two adapters with the generator's QLoRA stage runner (Trainer, label masking, cards, resume).
+"""Training the two adapters with the shared QLoRA stage runner (Trainer, label masking, cards, resume).
 
 Task 1 ("relevance") learns to answer "yes"/"no" to (question, item) prompts on the gold labels; task 2
 ("answer") learns the reference answer from the question and the gold relevant items. Each task gets its own
 adapter on the same 4-bit base model — training one adapter on task 1 and then on task 2 makes it forget
 task 1 (``archehr fhir forgetting`` measures it) — written to ``OUT/<task>/stage<N>/adapter`` by
-:func:`systems.qunlp.generator.training.run_stage` (task 1 uses the generator's stage-1 section slot, task 2
-its stage-2 slot), with its card and resumable checkpoints.
+:func:`systems.lora.training.run_stage` (task 1 in stage slot 1, task 2 in slot 2), with its card and
+resumable checkpoints.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from harness.systems import TrainOptions
 from systems.classify_generate.config import ClassifyGenerateConfig, config_overrides, load_config
 from systems.classify_generate.data import answer_examples, relevance_examples
 from systems.classify_generate.prompts import classifier_messages, generator_messages
-from systems.qunlp.generator.basemodel import BaseModelRef, GeneratorSetupError, generator_cache, prepare_base_model
-from systems.qunlp.generator.cards import CARD_FILE
-from systems.qunlp.generator.prompts import ChatSample
-from systems.qunlp.generator.resolve import preflight_build
-from systems.qunlp.generator.training import StageData, StageResult, run_stage
+from systems.lora import basemodel
+from systems.lora.basemodel import BaseModelRef, GeneratorSetupError, generator_cache, prepare_base_model
+from systems.lora.prompts import ChatSample
+from systems.lora.training import StageData, StageResult, run_stage
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +41,9 @@ def adapter_path(out: Path, task: str) -> Path:
     return out / task / f"stage{TASK_STAGE[task]}" / "adapter"
 
 
-def has_adapter(path: Path) -> bool:
-    return (path / CARD_FILE).is_file()
+def check_setup(config: ClassifyGenerateConfig) -> BaseModelRef:
+    """The base model after checking it and the device (one error naming all that is missing)."""
+    return basemodel.check_setup(config.model, f"classify-generate ({config.name})")
 
 
 def default_out_dir(config: ClassifyGenerateConfig, data: str, split: str) -> Path:
@@ -117,14 +117,14 @@ def train_task(
     logger.info("classify-generate %s: %d samples from %d cases", task, len(samples), len(cases))
     return run_stage(
         TASK_STAGE[task],
-        config.generator_config(),
+        config,
         base,
         base_sha,
         data,
         out / task,
         init_adapter,
-        show_progress=show_progress,
         card_kind=CARD_KIND,
+        show_progress=show_progress,
     )
 
 
@@ -135,7 +135,7 @@ def train(options: TrainOptions) -> dict[str, Any]:
             f"classify-generate has stages 1 (relevance), 2 (answer) and all, not {options.stage!r}"
         )
     config = load_config(options.overrides, options.config)
-    base = preflight_build(config.generator_config())
+    base = check_setup(config)
     split = load_dataset(options.data).split(options.split)
     out = Path(options.out).expanduser() if options.out else default_out_dir(config, options.data, options.split)
     started = time.perf_counter()

@@ -120,14 +120,14 @@ def test_published_figures_become_reference_rows(user_board, tmp_path):
         "expected": 61.5,
         "tolerance": 1.0,
         "signature": {},
-        "system": "paper-system",
+        "system": "baseline",  # figures name registered systems: reproduce.yaml is validated on reading
     }
-    other = {**figure, "id": "other-cases", "case_ids": "21-30", "system": "elsewhere"}
+    other = {**figure, "id": "other-cases", "case_ids": "21-30", "system": "qunlp-evidence"}
     figures.write_text(yaml.safe_dump({"schema_version": 1, "figures": [figure, other]}), encoding="utf-8")
     html = _html(db, tmp_path / "site", "--figures", str(figures))
     assert html.count("published, not reproduced") == 1
-    assert "paper-system (published)" in html and "61.50" in html
-    assert "elsewhere (published)" not in html  # other case ids: not comparable
+    assert "baseline (published)" in html and "61.50" in html
+    assert "qunlp-evidence (published)" not in html  # other case ids: not comparable
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 99\n", encoding="utf-8")

@@ -135,7 +135,7 @@ def test_ok_fail_and_skip_with_a_fake_runner(tmp_path, data_dir):
     assert lines["SKIP  overall"].startswith("overall_score is partial (computed without medcon); supply medcon: set X")
     assert lines["SKIP  medcon"] == "medcon unavailable: no UMLS index; fix: set X"
     assert lines["FAIL  tok"].startswith("not comparable: signature") and "tok is 13a, needs intl" in lines["FAIL  tok"]
-    assert lines["SKIP  needs-more"] == "needs --set model_dir=…: train it first"
+    assert lines["SKIP  needs-more"] == "needs --set baseline:model_dir=…: train it first"
     assert len(calls) == 1  # five figures, one run
     assert calls[0].system == "baseline" and calls[0].case_ids == tuple(str(i) for i in range(21, 33))
     assert calls[0].split.case_ids() == list(calls[0].case_ids)
@@ -186,7 +186,6 @@ def test_missing_split_cases_and_assets_are_skips(tmp_path, data_dir):
                         "case_ids": "21-22",
                         "assets": ["quickumls-index"],
                     },
-                    {**common, "id": "nosystem", "split": "test-2026", "case_ids": "21-22", "system": "no-such-system"},
                 ],
             }
         )
@@ -202,7 +201,86 @@ def test_missing_split_cases_and_assets_are_skips(tmp_path, data_dir):
     assert lines["SKIP  nosplit"].startswith("no split 'dev-2027' under")
     assert "lacks 47 cases (121-167)" in lines["SKIP  nocases"]
     assert lines["SKIP  noasset"].startswith("missing 1 asset: quickumls-index: set ARCHEHR_QUICKUMLS_INDEX")
-    assert lines["SKIP  nosystem"].startswith("system not available: no system named 'no-such-system'")
+
+
+def test_figures_are_checked_against_the_registries_in_one_error(tmp_path):
+    common = {"year": "2026", "split": "test-2026", "case_ids": "21-22", "metric": "bleu", "expected": 1}
+    figures = [
+        {**common, "id": "good", "subtask": 3, "tolerance": 1, "system": "baseline"},
+        {**common, "id": "nosystem", "subtask": 3, "tolerance": 1, "system": "no-such-system"},
+        {
+            **common,
+            "id": "many",
+            "subtask": 4,
+            "tolerance": 1,
+            "system": "qunlp",
+            "config": {"aligner.mode": "cross-encoder", "generation.max_words": "many"},
+            "requires_config": {"adapter_dirr": "x", "model_dir": "train it"},
+            "assets": ["qwen3-4b", "no-such-asset"],
+        },
+        {
+            **common,
+            "id": "typo",
+            "subtask": 4,
+            "tolerance": 1,
+            "system": "qunlp-aligner",
+            "config": {"component": "ce"},
+        },
+    ]
+    path = tmp_path / "f.yaml"
+    path.write_text(yaml.safe_dump({"schema_version": 1, "figures": figures}), encoding="utf-8")
+    result = CliRunner().invoke(reproduce_command, ["--figures", str(path)])
+    assert result.exit_code == 2
+    message = result.output.split("Error: ", 1)[1]
+    assert "\n" not in message.strip()  # one line
+    assert "figure 'good'" not in message
+    assert "figure 'nosystem': no system named 'no-such-system'" in message
+    for fragment in (
+        "figure 'many'",
+        "system 'qunlp' answers subtask(s) 3, not 4",
+        "unknown generator config key(s) aligner",
+        "'generation.max_words': expected an integer, got 'many'",
+        "unknown generator config key(s) adapter_dirr",
+        "unknown asset(s) no-such-asset",
+        "figure 'typo': aligner config key 'component': 'ce' is not one of",
+    ):
+        assert fragment in message, fragment
+    assert "model_dir" not in message.split("adapter_dirr", 1)[1].split(";")[0]  # a control key is known
+
+
+def test_set_overrides_are_checked_per_system(tmp_path, data_dir):
+    figures = _figures(tmp_path)
+    runner = CliRunner()
+    args = ["--data", str(data_dir), "--figures", str(figures), "--only", "bleu"]
+    bad = runner.invoke(reproduce_command, [*args, "--set", "max_evidence=x", "--set", "qunlp:model_dir=/m"])
+    assert bad.exit_code == 2
+    assert "'max_evidence': expected an integer" in bad.output and "no chosen figure runs 'qunlp'" in bad.output
+    calls: list[RunRequest] = []
+    good = runner.invoke(
+        reproduce_command, [*args, "--set", "baseline:max_evidence=3"], obj={"reproduce_runner": _fake_runner(calls)}
+    )
+    assert good.exit_code == 0, good.output
+    assert calls[0].config == {"max_evidence": 3}
+
+
+def test_a_crashing_run_propagates_and_a_missing_piece_is_a_skip(tmp_path, data_dir):
+    from harness.errors import MissingError
+
+    figures = _figures(tmp_path)
+    args = ["--data", str(data_dir), "--figures", str(figures), "--only", "bleu", "--work-dir", str(tmp_path / "w")]
+
+    def crash(request: RunRequest) -> dict[str, MetricResult]:
+        raise KeyError("a bug")
+
+    def missing(request: RunRequest) -> dict[str, MetricResult]:
+        raise MissingError("the base model: set ARCHEHR_X")
+
+    result = CliRunner().invoke(reproduce_command, args, obj={"reproduce_runner": crash})
+    assert isinstance(result.exception, KeyError)  # never turned into a FAIL line
+    result = CliRunner().invoke(reproduce_command, args, obj={"reproduce_runner": missing})
+    assert result.exit_code == 0 and result.stdout.startswith(
+        "SKIP  bleu: the run needs: the base model: set ARCHEHR_X"
+    )
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -90,44 +90,10 @@ def test_score_aggregates_pair_scores_by_hand(monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny RoBERTa folder (trained byte-level BPE, 2 layers, hidden 32) and a checkpoint in the official layout."""
-    import torch
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+    from harness.testing import make_tiny_alignscore
 
     root = tmp_path_factory.mktemp("alignscore")
-    base = root / "roberta-base"
-    base.mkdir()
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(
-        TEXTS * 3, vocab_size=300, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    )
-    bpe.save_model(str(base))
-    tokenizer = RobertaTokenizerFast(vocab=str(base / "vocab.json"), merges=str(base / "merges.txt"))
-    tokenizer.model_max_length = 512
-    tokenizer.save_pretrained(str(base))
-    config = RobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=514,
-        type_vocab_size=1,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-    )
-    config.save_pretrained(str(base))  # config and tokenizer only: all weights come from the checkpoint
-    torch.manual_seed(0)
-    model = RobertaModel(config, add_pooling_layer=True)
-    head = torch.nn.Linear(32, 3)
-    with torch.no_grad():
-        head.bias.copy_(torch.tensor([0.5, -0.2, 0.1]))
-    state = {f"base_model.{k}": v for k, v in model.state_dict().items()}
-    state |= {"tri_layer.weight": head.weight.detach(), "tri_layer.bias": head.bias.detach()}
-    state |= {"bin_layer.weight": torch.zeros(2, 32), "reg_layer.weight": torch.zeros(1, 32)}  # ignored heads
-    checkpoint = root / "AlignScore-tiny.ckpt"
-    torch.save({"state_dict": state, "hyper_parameters": {"model": "roberta-base"}, "epoch": 2}, checkpoint)
+    base, checkpoint = make_tiny_alignscore(root, TEXTS * 3)
     return {"base": base, "ckpt": checkpoint, "root": root}
 
 

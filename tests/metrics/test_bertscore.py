@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -31,19 +30,11 @@ def minilm() -> BertScoreMetric:
 @pytest.fixture(scope="module")
 def tiny_distilbert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 6-layer DistilBERT (hidden 32) with the MiniLM uncased WordPiece tokenizer."""
-    import torch
-    from transformers import DistilBertConfig, DistilBertModel
+    from harness.testing import make_tiny_distilbert
 
-    minilm_dir = locate("all-minilm-l6-v2").found_at
-    if minilm_dir is None:
+    if locate("all-minilm-l6-v2").found_at is None:
         pytest.skip("needs the MiniLM tokenizer files")
-    folder = tmp_path_factory.mktemp("distilbert-base-uncased")
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(minilm_dir / name, folder / name)
-    torch.manual_seed(0)
-    config = DistilBertConfig(vocab_size=30522, dim=32, hidden_dim=64, n_layers=6, n_heads=2)
-    DistilBertModel(config).save_pretrained(folder)
-    return folder
+    return make_tiny_distilbert(tmp_path_factory.mktemp("distilbert-base-uncased"))
 
 
 def test_signatures() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import atomic_write_text
-from harness.errors import HarnessError
+from harness.errors import MissingError
 from systems.qunlp.aligner.ensemble import EnsembleParams
 
 CARD_FILE = "aligner_card.json"
@@ -31,8 +31,8 @@ CARD_SCHEMA_VERSION = 1
 ENSEMBLE = "ensemble"
 
 
-class ModelDirError(HarnessError):
-    pass
+class ModelDirError(MissingError):
+    """The model folder is not a trained aligner (or lacks what a subtask needs); says how to train one."""
 
 
 def raw_scores_name(split: str, subtask: int) -> str:
@@ -76,9 +76,6 @@ class AlignerModel:
 
     def params(self, subtask: int, component: str = ENSEMBLE) -> EnsembleParams:
         return EnsembleParams.from_json(self.tuned(subtask, component)["params"])
-
-    def raw_scores_path(self, subtask: int) -> Path:
-        return self.root / self.card["subtasks"][str(int(subtask))]["raw_scores"]
 
 
 def write_card(root: str | Path, card: Mapping[str, Any]) -> Path:

@@ -1,7 +1,7 @@
 """``archehr ablate``: the aligner's components alone and together on one annotated split.
 
-JSON (the table) on stdout, a human table on stderr. The lead registers :data:`ablate_command` in the
-``archehr`` group; heavy imports happen inside the command.
+JSON (the table) on stdout, a human table on stderr. The aligner declares :data:`ablate_command` on its
+registry entry, and the ``archehr`` group mounts the commands systems declare; heavy imports happen inside.
 """
 
 from __future__ import annotations

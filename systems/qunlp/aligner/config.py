@@ -1,4 +1,5 @@
-"""The aligner's configuration: one frozen dataclass, built from defaults, a YAML file and overrides.
+"""The aligner's configuration: one frozen dataclass, read by :mod:`harness.config` from defaults, a trained
+model's stored config, a YAML file and overrides.
 
 The dataclass defaults are the CPU demo settings (mirrored, value for value, by
 ``systems/qunlp/configs/aligner.yaml``). Keys of the per-subtask settings are overridden with dotted
@@ -9,22 +10,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from harness.config import ConfigError, ConfigSpec
 
-from harness.errors import HarnessError
-
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 #: Environment variable naming a trained cross-encoder directory (used when the config names none).
 CROSS_ENCODER_ENV = "ARCHEHR_CROSS_ENCODER"
-#: Override keys that are not configuration values: where to read things from.
-LOCATION_KEYS = ("model_dir", "config")
 COMPONENTS = ("bm25", "tfidf", "cross_encoder")
 
 
-class AlignerConfigError(HarnessError):
+class AlignerConfigError(ConfigError):
     pass
 
 
@@ -56,6 +54,9 @@ class AlignerConfig:
     """Every knob of the aligner; the resolved value is stored with each trained model and each run."""
 
     seed: int = 13
+    # which tuned decision rule a run applies: the ensemble, or one component alone with the parameters tuned
+    # for it (the rows of `archehr ablate`); needs a trained model_dir for anything but the ensemble
+    component: Literal["ensemble", "bm25", "tfidf", "cross_encoder"] = "ensemble"
     # lexical components
     bm25_backend: str = "rank_bm25"  # rank_bm25 | bm25s
     bm25_k1: float = 1.5
@@ -127,61 +128,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _coerce(current: Any, value: Any, name: str) -> Any:
-    """``value`` converted to the type of the field's current value."""
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise AlignerConfigError(f"{name} must be true or false, not {value!r}")
-        return value
-    if isinstance(current, tuple):
-        items = value if isinstance(value, list | tuple) else [value]
-        kind = type(current[0]) if current else type(items[0])
-        return tuple(kind(v) for v in items)
-    if current is None or value is None:
-        return value
-    try:
-        return type(current)(value)
-    except (TypeError, ValueError):
-        raise AlignerConfigError(f"{name} must be a {type(current).__name__}, not {value!r}") from None
-
-
-def _apply(obj: Any, overrides: Mapping[str, Any], prefix: str = "") -> Any:
-    known = {f.name for f in fields(obj)}
-    changes: dict[str, Any] = {}
-    nested: dict[str, dict[str, Any]] = {}
-    for key, value in overrides.items():
-        head, dot, rest = key.partition(".")
-        if head not in known:
-            raise AlignerConfigError(f"unknown aligner config key {prefix}{head!r}; known: {', '.join(sorted(known))}")
-        current = getattr(obj, head)
-        is_section = hasattr(current, "__dataclass_fields__")
-        if dot:
-            if not is_section:
-                raise AlignerConfigError(f"aligner config key {prefix}{head!r} has no sub-keys")
-            nested.setdefault(head, {})[rest] = value
-        elif is_section:
-            if not isinstance(value, Mapping):
-                raise AlignerConfigError(f"aligner config key {prefix}{head!r} takes a mapping")
-            nested.setdefault(head, {}).update(value)
-        else:
-            changes[head] = _coerce(current, value, prefix + head)
-    for head, sub in nested.items():
-        changes[head] = _apply(getattr(obj, head), sub, f"{prefix}{head}.")
-    return replace(obj, **changes)
+SPEC: ConfigSpec[AlignerConfig] = ConfigSpec("aligner config", AlignerConfig, error=AlignerConfigError)
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    if not isinstance(loaded, dict):
-        raise AlignerConfigError(f"{path}: an aligner config must be a YAML mapping")
-    return loaded
+    return SPEC.read_yaml(path)
 
 
 def resolve_config(overrides: Mapping[str, Any] | None = None, base: Mapping[str, Any] | None = None) -> AlignerConfig:
     """Defaults ← ``base`` (e.g. a trained model's stored config) ← ``overrides["config"]`` (YAML) ← the rest."""
-    overrides = dict(overrides or {})
-    config = _apply(AlignerConfig(), dict(base or {}))
-    if overrides.get("config"):
-        config = _apply(config, read_yaml(overrides["config"]))
-    rest = {k: v for k, v in overrides.items() if k not in LOCATION_KEYS}
-    return _apply(config, rest).validate()
+    return SPEC.load(overrides, base=base).validate()

@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from harness.data.model import Case, Subtask
-from harness.errors import HarnessError
+from harness.errors import HarnessError, MissingError
 from harness.systems import Prediction, SystemCard
 from systems.qunlp.aligner.artifacts import AlignerModel
 from systems.qunlp.aligner.config import AlignerConfig, resolve_config
@@ -92,7 +92,7 @@ def build_aligner(name: str, overrides: Mapping[str, Any]) -> AlignerSystem:
     if model_dir:
         model = AlignerModel.load(model_dir)
         config = resolve_config(overrides, base=model.card["config"])
-        params = model.params(subtask)
+        params = model.params(subtask, config.component)
         explicit = overrides.get("cross_encoder")
         ce_dir = str(explicit) if explicit else str(model.cross_encoder_dir())
         provenance = {
@@ -101,9 +101,14 @@ def build_aligner(name: str, overrides: Mapping[str, Any]) -> AlignerSystem:
         }
     else:
         config = resolve_config(overrides)
+        if config.component != "ensemble":
+            raise HarnessError(
+                f"{name}: component={config.component} applies the parameters tuned for it in a trained model: "
+                "--set model_dir=DIR (the --out of `archehr train`)"
+            )
         ce_dir = config.cross_encoder_dir()
         if not ce_dir:
-            raise HarnessError(
+            raise MissingError(
                 f"{name} needs a trained model: `archehr train {name} --out DIR`, then run with --set model_dir=DIR;"
                 " or name a trained cross-encoder with --set cross_encoder=DIR (or $ARCHEHR_CROSS_ENCODER)"
             )

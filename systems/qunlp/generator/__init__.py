@@ -8,9 +8,10 @@ Importing this package registers the system and its trainer and stays light (no 
 trainer import their modules when called.
 
 Builder overrides (``archehr run qunlp --set KEY=VALUE``): ``config`` (YAML path, default cpu-demo.yaml),
-``adapter_dir`` (a trained adapter; ``none`` for the untuned base model; default: the default training output of
-the config), ``batch_size``, ``max_new_tokens``, ``backend`` (``hf`` | ``vllm``), ``device``, and any dotted
-config key (``generation.max_words=60``).
+``model_dir`` (the ``--out`` of ``archehr train qunlp`` or a trained adapter; ``none`` for the untuned base model;
+default: the default training output of the config; the old name ``adapter_dir`` still works, with a warning),
+``batch_size``, ``max_new_tokens``, ``backend`` (``hf`` | ``vllm``), ``device``, and any dotted config key
+(``generation.max_words=60``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.systems import System, TrainOptions, register_system, register_trainer
+from harness.systems import DemoPlan, System, TrainOptions, register_system, register_trainer
+from systems.qunlp.generator.config import CONFIG_DIR, SPEC
 
 
 @register_system(
@@ -26,6 +28,8 @@ from harness.systems import System, TrainOptions, register_system, register_trai
     subtasks=(3,),
     description="QU-NLP answer generator: 4-bit NF4 base + two-stage LoRA (emrQA-MedSQuAD, then dev answers); "
     "answers of at most 75 words. Train first: archehr train qunlp.",
+    config=SPEC,
+    demo=DemoPlan(subtasks=(3,), train_config=CONFIG_DIR / "cpu-demo.yaml"),
 )
 def build(overrides: Mapping[str, Any]) -> System:
     from systems.qunlp.generator.system import build_generator

@@ -12,27 +12,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.config import MODEL_DIR_KEY, control_overrides
 from harness.errors import HarnessError
 from harness.systems import TrainOptions
-from systems.qunlp.generator.basemodel import BaseModelRef, GeneratorSetupError, check_base_model, generator_cache
-from systems.qunlp.generator.cards import CARD_FILE
+from systems.lora.basemodel import BaseModelRef, GeneratorSetupError, check_setup, generator_cache
+from systems.lora.cards import CARD_FILE, NO_ADAPTER, has_card
 from systems.qunlp.generator.config import GeneratorConfig, load_config
 
 STAGE_CHOICES: dict[str, tuple[str, ...]] = {"1": ("1",), "2": ("2",), "all": ("1", "2")}
 DEFAULT_DATA, DEFAULT_SPLIT = "synthetic", "dev"
-NO_ADAPTER = ("none", "base")
-
-
-def check_device(config: GeneratorConfig) -> None:
-    """Fail when the config asks for a CUDA GPU that torch cannot see."""
-    if config.model.device != "cuda":
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise GeneratorSetupError(
-            "a CUDA GPU (model.device=cuda), and torch sees none: on CPU use systems/qunlp/configs/cpu-demo.yaml"
-        )
+CARD_KIND = "qunlp-generator-adapter"  # the ``kind`` of this system's adapter cards
 
 
 def resolve_stage1_data(config: GeneratorConfig) -> str:
@@ -54,25 +43,13 @@ def resolve_stage1_data(config: GeneratorConfig) -> str:
 
 
 def _collect(config: GeneratorConfig, stages: Sequence[str]) -> BaseModelRef:
-    problems: list[str] = []
-    base = None
-    try:
-        base = check_base_model(config.model)
-    except GeneratorSetupError as exc:
-        problems.append(str(exc))
-    try:
-        check_device(config)
-    except GeneratorSetupError as exc:
-        problems.append(f"needs {exc}")
+    more: list[str] = []
     if "1" in stages:
         try:
             resolve_stage1_data(config)
         except GeneratorSetupError as exc:
-            problems.append(f"stage 1 needs {exc}")
-    if problems:
-        raise GeneratorSetupError(f"qunlp generator ({config.name}): " + "; ".join(problems))
-    assert base is not None
-    return base
+            more.append(f"stage 1 needs {exc}")
+    return check_setup(config.model, f"qunlp generator ({config.name})", more=more)
 
 
 def preflight(options: TrainOptions) -> tuple[GeneratorConfig, tuple[str, ...], BaseModelRef]:
@@ -96,23 +73,39 @@ def default_out_dir(config: GeneratorConfig, data: str = DEFAULT_DATA, split: st
     return generator_cache() / "runs" / f"{config.name}-{key}"
 
 
+def model_dir_value(overrides: Mapping[str, Any]) -> str | None:
+    """The ``model_dir`` override (``adapter_dir`` read as it, with a deprecation warning), or None."""
+    value = control_overrides(overrides).get(MODEL_DIR_KEY)
+    return None if value is None else str(value)
+
+
+def adapter_in(model_dir: Path) -> Path | None:
+    """The trained adapter a ``model_dir`` names: the folder itself (an adapter), or OUT/stage2/adapter of a
+    training output; None when it holds neither."""
+    for candidate in (model_dir, model_dir / "stage2" / "adapter"):
+        if has_card(candidate):
+            return candidate
+    return None
+
+
 def resolve_adapter_dir(config: GeneratorConfig, overrides: Mapping[str, Any]) -> Path | None:
-    """``adapter_dir`` from the overrides (``none``: the untuned base model), else the default training output."""
-    if "adapter_dir" in overrides:
-        value = overrides["adapter_dir"]
-        if value is None or str(value).lower() in NO_ADAPTER:
+    """The adapter of ``model_dir`` (``none``: the untuned base model), else the default training output's."""
+    if MODEL_DIR_KEY in control_overrides(overrides):
+        value = model_dir_value(overrides)
+        if value is None or value.lower() in NO_ADAPTER:
             return None
-        path = Path(str(value)).expanduser()
-        if not (path / CARD_FILE).is_file():
+        path = Path(value).expanduser()
+        adapter = adapter_in(path)
+        if adapter is None:
             raise GeneratorSetupError(
-                f"adapter_dir={path} is not a trained qunlp adapter (no {CARD_FILE}); "
-                "give the adapter_dir printed by `archehr train qunlp` (OUT/stage2/adapter)"
+                f"model_dir={path} is not a trained qunlp adapter (no {CARD_FILE} in it or in stage2/adapter); "
+                "give the --out of `archehr train qunlp` or the model_dir it printed"
             )
-        return path.resolve()
+        return adapter.resolve()
     path = default_out_dir(config) / "stage2" / "adapter"
-    if not (path / CARD_FILE).is_file():
+    if not has_card(path):
         raise GeneratorSetupError(
             f"no trained qunlp adapter for config {config.name!r} (looked in {path}): run `archehr train qunlp` "
-            "with the same config first, or --set adapter_dir=DIR (adapter_dir=none: the untuned base model)"
+            "with the same config first, or --set model_dir=DIR (model_dir=none: the untuned base model)"
         )
     return path

@@ -7,15 +7,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.config import control_overrides
 from harness.data.model import Case, Subtask
 from harness.errors import HarnessError
 from harness.systems import Prediction, SystemCard
-from systems.qunlp.generator.basemodel import BaseModelRef, prepare_base_model
-from systems.qunlp.generator.cards import card_sha256, read_card
+from systems.lora.basemodel import BaseModelRef, prepare_base_model
+from systems.lora.cards import NO_ADAPTER, card_sha256, read_card
+from systems.lora.postprocess import clean_answer
+from systems.lora.prompts import render_prompt
 from systems.qunlp.generator.config import GeneratorConfig, load_config
-from systems.qunlp.generator.postprocess import clean_answer
-from systems.qunlp.generator.prompts import case_sample, render_prompt
-from systems.qunlp.generator.resolve import NO_ADAPTER, preflight_build, resolve_adapter_dir
+from systems.qunlp.generator.prompts import case_sample
+from systems.qunlp.generator.resolve import CARD_KIND, adapter_in, model_dir_value, preflight_build, resolve_adapter_dir
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +32,10 @@ POSTPROCESS = (
 def build_generator(overrides: Mapping[str, Any]) -> QUNLPGenerator:
     """Resolve the config, the base model and the adapter; the model itself loads on the first prediction.
 
-    Without ``config`` in the overrides, a given ``adapter_dir`` brings the config it was trained with (from its
-    card), so ``--set adapter_dir=...`` alone uses what was trained; otherwise cpu-demo.yaml is the default.
+    Without ``config`` in the overrides, a given ``model_dir`` brings the config it was trained with (from its
+    adapter's card), so ``--set model_dir=...`` alone uses what was trained; otherwise cpu-demo.yaml is the default.
     """
+    overrides = control_overrides(overrides)  # adapter_dir → model_dir, warned once
     config = load_config(overrides, fallback=adapter_config(overrides))
     base = preflight_build(config)
     adapter_dir = resolve_adapter_dir(config, overrides)
@@ -40,14 +43,17 @@ def build_generator(overrides: Mapping[str, Any]) -> QUNLPGenerator:
 
 
 def adapter_config(overrides: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The config recorded in the card of ``overrides["adapter_dir"]``, when there is one."""
-    value = overrides.get("adapter_dir")
-    if value is None or str(value).lower() in NO_ADAPTER:
+    """The config recorded in the card of the adapter ``overrides["model_dir"]`` names, when there is one."""
+    value = model_dir_value(overrides)
+    if value is None or value.lower() in NO_ADAPTER:
         return None
-    try:
-        card = read_card(Path(str(value)).expanduser())
-    except ValueError:
+    adapter = adapter_in(Path(value).expanduser())
+    if adapter is None:
         return None  # resolve_adapter_dir reports it
+    try:
+        card = read_card(adapter, CARD_KIND)
+    except ValueError:  # another system's card, or unreadable JSON: the build reports it
+        return None
     return None if card is None else card.get("config")
 
 
@@ -61,7 +67,7 @@ class QUNLPGenerator:
         base_sha = prepare_base_model(base)
         adapter = None
         if adapter_dir is not None:
-            card = read_card(adapter_dir)
+            card = read_card(adapter_dir, CARD_KIND)
             assert card is not None  # resolve_adapter_dir checked it
             trained_on = card.get("base_model", {}).get("sha256")
             if trained_on != base_sha:
@@ -104,7 +110,7 @@ class QUNLPGenerator:
     @property
     def tokenizer(self) -> Any:
         if self._tokenizer is None:
-            from systems.qunlp.generator.modeling import load_tokenizer
+            from systems.lora.modeling import load_tokenizer
 
             self._tokenizer = load_tokenizer(self.base.path)
         return self._tokenizer

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from systems.qunlp.generator.basemodel import GeneratorSetupError
+from systems.lora.basemodel import GeneratorSetupError
+from systems.lora.generation import Completion
 from systems.qunlp.generator.config import GeneratorConfig
-from systems.qunlp.generator.generation import Completion
 
 INSTALL_HINT = (
     "generation.backend=vllm needs vLLM and a CUDA GPU: pip install 'archehr-harness[vllm]' "

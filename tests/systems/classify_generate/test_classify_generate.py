@@ -16,11 +16,11 @@ import systems.classify_generate  # noqa: F401  (registers the system until the 
 from archehr.pipeline import run_system
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.systems import TrainOptions, get_system_entry
+from harness.testing import make_tiny_qwen3
+from harness.testing import tiny_classify_generate_overrides as tiny_overrides
 from systems.classify_generate.data import NO, YES, answer_examples, relevance_examples
 from systems.classify_generate.relevance import select
-from systems.classify_generate.testing import tiny_overrides
-from systems.qunlp.generator.cards import read_card
-from systems.qunlp.generator.testing import make_tiny_qwen3
+from systems.lora.cards import read_card
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fhirqa" / "fixtures"
 TEST_CASES = ["21", "22", "23"]
@@ -114,7 +114,7 @@ def test_archehr_end_to_end_subtasks_2_and_3(trained: dict[str, Any]) -> None:
     assert card["base_model"]["name"] == "tiny-qwen3" and card["hyperparameters"]["quantization"]["load_in_4bit"]
     assert card["kind"] == "classify-generate-adapter"
     with pytest.raises(ValueError, match="classify-generate-adapter adapter, not of a qunlp-generator-adapter"):
-        read_card(Path(summary["tasks"]["relevance"]["adapter_dir"]))  # the reference generator's default kind
+        read_card(Path(summary["tasks"]["relevance"]["adapter_dir"]), "qunlp-generator-adapter")  # the generator's kind
     split = load_dataset("synthetic").split("test")
     config = {**trained["overrides"], **summary["run_config"]}
     results = {}

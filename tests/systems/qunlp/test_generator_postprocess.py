@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from systems.qunlp.generator.postprocess import clean_answer, cut_to_words, strip_citations, strip_thinking
+from systems.lora.postprocess import clean_answer, cut_to_words, strip_citations, strip_thinking
 
 FALLBACK = "The note does not say; please ask your care team."
 _IDS = r"\s*S?\d+(\s*[,-]\s*S?\d+)*\s*"

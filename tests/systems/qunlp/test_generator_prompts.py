@@ -6,24 +6,17 @@ import pytest
 
 from harness.assets import locate
 from harness.data import Subtask, inputs_for, load_dataset
-from harness.data.emrqa import Stage1Example, load_stage1_corpus
+from systems.lora.prompts import IGNORE_INDEX, encode_sample, render_prompt
 from systems.qunlp.generator.config import PromptSection
-from systems.qunlp.generator.prompts import (
-    IGNORE_INDEX,
-    case_sample,
-    encode_sample,
-    render_prompt,
-    select_note_sentences,
-    stage1_sample,
-    window_context,
-)
+from systems.qunlp.generator.emrqa import Stage1Example, load_stage1_corpus
+from systems.qunlp.generator.prompts import case_sample, select_note_sentences, stage1_sample, window_context
 
 PROMPT = PromptSection(max_context_chars=300, max_note_words=None)
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from systems.qunlp.generator.modeling import load_tokenizer
+    from systems.lora.modeling import load_tokenizer
 
     status = locate("qwen3-tokenizer")
     assert status.found_at is not None, status.how_to_supply

@@ -21,15 +21,17 @@ from transformers import TrainerCallback
 from harness.data import Subtask, inputs_for, load_dataset
 from harness.errors import HarnessError
 from harness.systems import TrainOptions
-from systems.qunlp.generator.cards import card_sha256, read_card
+from harness.testing import make_tiny_qwen3, tiny_model_settings
+from systems.lora.cards import card_sha256, read_card
+from systems.lora.generation import HFBackend
+from systems.lora.modeling import load_tokenizer
+from systems.lora.prompts import IGNORE_INDEX, encode_samples, render_prompt
+from systems.lora.training import training_inputs
 from systems.qunlp.generator.config import load_config
-from systems.qunlp.generator.generation import HFBackend
-from systems.qunlp.generator.modeling import load_tokenizer
-from systems.qunlp.generator.prompts import IGNORE_INDEX, case_sample, encode_samples, render_prompt
-from systems.qunlp.generator.resolve import preflight_build
+from systems.qunlp.generator.prompts import case_sample
+from systems.qunlp.generator.resolve import CARD_KIND, preflight_build
 from systems.qunlp.generator.system import build_generator
-from systems.qunlp.generator.testing import make_tiny_qwen3, tiny_model_settings
-from systems.qunlp.generator.training import stage1_data, train, train_stages, training_inputs
+from systems.qunlp.generator.training import stage1_data, train, train_stages
 
 GENERATE_CASES = 3
 
@@ -103,7 +105,7 @@ class Trained:
         return self.out / f"stage{stage}" / "adapter"
 
     def card(self, stage: str) -> dict[str, Any]:
-        card = read_card(self.adapter(stage))
+        card = read_card(self.adapter(stage), CARD_KIND)
         assert card is not None
         return card
 
@@ -200,8 +202,8 @@ def test_training_batches_mask_prompt_and_padding(trained: Trained) -> None:
 
 
 def test_answer_only_loss_equals_the_full_causal_lm_loss(trained: Trained) -> None:
-    from systems.qunlp.generator.modeling import attach_adapter, load_base_model
-    from systems.qunlp.generator.training import answer_loss
+    from systems.lora.modeling import attach_adapter, load_base_model
+    from systems.lora.training import answer_loss
 
     config = load_config(trained.overrides)
     tokenizer = load_tokenizer(Path(config.model.path))
@@ -221,7 +223,7 @@ def test_answer_only_loss_equals_the_full_causal_lm_loss(trained: Trained) -> No
 
 
 def test_dequantised_generation_matches_4bit_generation(trained: Trained) -> None:
-    overrides = {**trained.overrides, "adapter_dir": str(trained.adapter("2"))}
+    overrides = {**trained.overrides, "model_dir": str(trained.adapter("2"))}
     nf4 = build_generator(overrides)
     dequantised = build_generator({**overrides, "generation.dequantize": True})
     prompts = nf4.prompts(_test_cases())
@@ -231,7 +233,7 @@ def test_dequantised_generation_matches_4bit_generation(trained: Trained) -> Non
 
 
 def test_saved_and_reloaded_adapter_gives_identical_greedy_output(trained: Trained) -> None:
-    system = build_generator({**trained.overrides, "adapter_dir": str(trained.adapter("2"))})
+    system = build_generator({**trained.overrides, "model_dir": str(trained.adapter("2"))})
     reloaded = system.backend.generate(system.prompts(_test_cases()))
     assert [list(c.token_ids) for c in reloaded] == trained.record["in_memory_ids"]
     again = system.backend.generate(system.prompts(_test_cases()))
@@ -254,7 +256,7 @@ def test_cards_record_base_data_hyperparameters_and_versions(trained: Trained) -
 def test_rerun_skips_finished_stages_and_run_config_feeds_the_builder(trained: Trained) -> None:
     summary = train(TrainOptions(overrides=trained.overrides, out=str(trained.out), show_progress=False))
     assert all(stage["skipped"] for stage in summary["stages"].values())
-    assert summary["run_config"]["adapter_dir"] == str(trained.adapter("2"))
+    assert summary["run_config"]["model_dir"] == str(trained.adapter("2"))
     json.dumps(summary)
     system = build_generator(summary["run_config"])
     predictions = list(system.predict(_test_cases()[:2], Subtask.ANSWER_GENERATION))
@@ -267,15 +269,15 @@ def test_rerun_skips_finished_stages_and_run_config_feeds_the_builder(trained: T
 
 
 def test_fingerprint_follows_the_adapter(trained: Trained) -> None:
-    stage1 = build_generator({**trained.overrides, "adapter_dir": str(trained.adapter("1"))}).card.fingerprint
-    stage2 = build_generator({**trained.overrides, "adapter_dir": str(trained.adapter("2"))}).card.fingerprint
-    again = build_generator({**trained.overrides, "adapter_dir": str(trained.adapter("2"))}).card.fingerprint
-    untuned = build_generator({**trained.overrides, "adapter_dir": "none"}).card.fingerprint
+    stage1 = build_generator({**trained.overrides, "model_dir": str(trained.adapter("1"))}).card.fingerprint
+    stage2 = build_generator({**trained.overrides, "model_dir": str(trained.adapter("2"))}).card.fingerprint
+    again = build_generator({**trained.overrides, "model_dir": str(trained.adapter("2"))}).card.fingerprint
+    untuned = build_generator({**trained.overrides, "model_dir": "none"}).card.fingerprint
     assert len({stage1, stage2, untuned}) == 3 and stage2 == again
 
 
 def test_adapter_dir_alone_brings_its_training_config(trained: Trained) -> None:
-    system = build_generator({"adapter_dir": str(trained.adapter("2")), "max_new_tokens": 3})
+    system = build_generator({"model_dir": str(trained.adapter("2")), "max_new_tokens": 3})
     assert system.config.name == "tiny-test" and system.config.model.path == trained.overrides["model"]["path"]
     assert system.config.generation.max_new_tokens == 3  # other overrides still apply
     expected = load_config({**trained.overrides, "max_new_tokens": 3})
@@ -304,7 +306,7 @@ def test_interrupted_stage_resumes_from_its_checkpoint(trained: Trained, tmp_pat
     with pytest.raises(_Interrupt):
         train_stages(config, ("1",), base, tmp_path, show_progress=False, callbacks=[InterruptAtFirstSave()])
     assert (tmp_path / "stage1" / "checkpoints" / "checkpoint-1").is_dir()
-    assert read_card(tmp_path / "stage1" / "adapter") is None
+    assert read_card(tmp_path / "stage1" / "adapter", CARD_KIND) is None
     result = train_stages(config, ("1",), base, tmp_path, show_progress=False)["1"]
     assert result.card["training"]["resumed_from"] == "checkpoint-1"
     assert result.card["training"]["global_step"] == 2
@@ -312,7 +314,7 @@ def test_interrupted_stage_resumes_from_its_checkpoint(trained: Trained, tmp_pat
 
 
 def test_stage1_bad_spans_stop_with_a_hint_or_are_skipped_and_counted(tmp_path: Path) -> None:
-    from harness.data.emrqa import BadSpanError
+    from systems.qunlp.generator.emrqa import BadSpanError
 
     note = "Metoprolol 25 mg twice daily."
     good = {"id": "ok", "context": note, "question": "Dose?", "answers": {"text": ["25 mg"], "answer_start": [11]}}
@@ -328,3 +330,14 @@ def test_stage1_bad_spans_stop_with_a_hint_or_are_skipped_and_counted(tmp_path: 
     assert data.source["skipped_bad_spans"]["first"][0]["case_id"] == "shifted"
     with pytest.raises(HarnessError, match=r"stage1\.bad_spans"):
         load_config({"stage1.bad_spans": "ignore"})
+
+
+def test_model_dir_takes_the_training_output_and_adapter_dir_still_works(
+    trained: Trained, caplog: pytest.LogCaptureFixture
+) -> None:
+    by_out = build_generator({"model_dir": str(trained.out)})  # the --out of `archehr train qunlp`
+    assert by_out.adapter_dir == trained.adapter("2").resolve()
+    with caplog.at_level("WARNING", logger="harness.config"):
+        old = build_generator({"adapter_dir": str(trained.adapter("2"))})
+    assert old.card.fingerprint == by_out.card.fingerprint
+    assert sum("adapter_dir is deprecated: use model_dir" in r.getMessage() for r in caplog.records) == 1

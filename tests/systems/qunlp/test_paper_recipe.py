@@ -29,11 +29,11 @@ from archehr.cli import cli
 from harness.data import Subtask, inputs_for, load_dataset, write_split
 from harness.errors import HarnessError
 from harness.systems import TrainOptions, build_system, get_trainer
+from harness.testing import make_tiny_qwen3
+from systems.lora.cards import card_sha256
 from systems.qunlp.aligner.config import resolve_config
-from systems.qunlp.generator.cards import card_sha256
 from systems.qunlp.generator.config import CONFIG_DIR, load_config
 from systems.qunlp.generator.resolve import preflight
-from systems.qunlp.generator.testing import make_tiny_qwen3
 from systems.qunlp.generator.training import train_stages
 
 PAPER = CONFIG_DIR / "paper.yaml"
@@ -359,7 +359,7 @@ from pathlib import Path
 import torch.distributed as dist
 from transformers import TrainerCallback
 from harness.systems import TrainOptions
-from systems.qunlp.generator.modeling import adapter_weights_sha256
+from systems.lora.modeling import adapter_weights_sha256
 from systems.qunlp.generator.resolve import preflight
 from systems.qunlp.generator.training import train_stages
 

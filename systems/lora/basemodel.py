@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ from filelock import FileLock
 
 from harness import assets
 from harness.atomic import atomic_write_text
-from harness.errors import HarnessError
-from systems.qunlp.generator.config import ModelSection
+from harness.errors import MissingError
+from systems.lora.config import ModelSection
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,8 @@ _MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".bin", ".model", ".txt", ".jin
 _HASH_CACHE = "file-hashes.json"
 
 
-class GeneratorSetupError(HarnessError):
-    """Something the generator needs is missing (weights, data, a GPU); the message says how to supply it."""
+class GeneratorSetupError(MissingError):
+    """Something a QLoRA system needs is missing (weights, data, a GPU); the message says how to supply it."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,40 @@ class BaseModelRef:
 
 
 def generator_cache() -> Path:
+    """The cache of converted base models, file hashes and default training outputs (name kept from the generator)."""
     return assets.cache_dir() / "qunlp-generator"
+
+
+def check_device(model: ModelSection) -> None:
+    """Fail when the config asks for a CUDA GPU that torch cannot see."""
+    if model.device != "cuda":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise GeneratorSetupError(
+            "a CUDA GPU (model.device=cuda), and torch sees none: on CPU use a cpu-demo.yaml config"
+        )
+
+
+def check_setup(model: ModelSection, label: str, *, more: Sequence[str] = ()) -> BaseModelRef:
+    """The base model of ``model`` after checking it and the device; one error naming all that is missing
+    (``more``: the caller's own missing pieces), prefixed with ``label``."""
+    problems: list[str] = []
+    base = None
+    try:
+        base = check_base_model(model)
+    except GeneratorSetupError as exc:
+        problems.append(str(exc))
+    try:
+        check_device(model)
+    except GeneratorSetupError as exc:
+        problems.append(f"needs {exc}")
+    problems += more
+    if problems:
+        raise GeneratorSetupError(f"{label}: " + "; ".join(problems))
+    assert base is not None
+    return base
 
 
 def check_base_model(model: ModelSection) -> BaseModelRef:

@@ -54,13 +54,12 @@ class ForgettingOptions:
 def run_forgetting(options: ForgettingOptions) -> dict[str, Any]:
     """Train the three adapters (resumable, skipped when complete) and evaluate; returns a JSON-able summary."""
     from systems.classify_generate.config import load_config
-    from systems.classify_generate.training import train_task
-    from systems.qunlp.generator.basemodel import prepare_base_model
-    from systems.qunlp.generator.resolve import preflight_build
+    from systems.classify_generate.training import check_setup, train_task
+    from systems.lora.basemodel import prepare_base_model
 
     started = time.perf_counter()
     config = load_config(options.overrides, options.config)
-    base = preflight_build(config.generator_config())
+    base = check_setup(config)
     dataset = load_fhir_dataset(options.data)
     train = to_split(dataset, options.train_split)
     questions = [q.question_id for q in dataset.split(options.eval_split)][: options.max_questions]
@@ -123,7 +122,7 @@ class _Evaluator:
         tuning: Split | None,
         show_progress: bool = True,
     ) -> None:
-        from systems.qunlp.generator.modeling import attach_adapter, load_base_model, load_tokenizer
+        from systems.lora.modeling import attach_adapter, load_base_model, load_tokenizer
 
         self.config = config
         self.split = split
@@ -131,9 +130,8 @@ class _Evaluator:
         self.show_progress = show_progress
         self.reports: dict[tuple[str, str], Any] = {}  # (measure, model) → ScoreReport, for the paired tests
         self.tokenizer = load_tokenizer(model_dir)
-        gen = config.generator_config()
         names = list(adapters)
-        model = attach_adapter(gen, load_base_model(gen, model_dir), adapters[names[0]], trainable=False)
+        model = attach_adapter(config, load_base_model(config, model_dir), adapters[names[0]], trainable=False)
         self.names = {names[0]: "default"}
         for name in names[1:]:
             model.load_adapter(str(adapters[name]), adapter_name=name)
@@ -231,12 +229,12 @@ class _Evaluator:
 
     def answers(self, name: str, wordnet: str) -> dict[str, Any]:
         from systems.classify_generate.system import answer_prompt, postprocess
-        from systems.qunlp.generator.generation import HFBackend
+        from systems.lora.generation import HFBackend
 
         keys = self.split.keys or {}
         prompts = [answer_prompt(self.tokenizer, v, keys[v.case_id].ids_with("essential")) for v in self.views]
         with self._adapter(name):
-            raw = HFBackend(self.config.generator_config(), self.model, self.tokenizer).generate(prompts)
+            raw = HFBackend(self.config, self.model, self.tokenizer).generate(prompts)
         entries = [
             {"case_id": v.case_id, "prediction": postprocess(text, self.config)[0]}
             for v, text in zip(self.views, raw, strict=True)

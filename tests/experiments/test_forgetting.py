@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from experiments.forgetting import BASE, ForgettingOptions, format_table, run_forgetting
 from fhirqa.build import BuildOptions, build_synthetic
-from fhirqa.forgetting import BASE, ForgettingOptions, format_table, run_forgetting
-from systems.classify_generate.testing import tiny_overrides
-from systems.qunlp.generator.testing import make_tiny_qwen3
+from harness.testing import make_tiny_qwen3
+from harness.testing import tiny_classify_generate_overrides as tiny_overrides
 
 
 @pytest.fixture(scope="module")

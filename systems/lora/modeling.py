@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from systems.qunlp.generator.config import GeneratorConfig, QuantizationSection, StageSection
+from systems.lora.config import QLoRAConfig, QuantizationSection, StageSection
 
 if TYPE_CHECKING:
     import torch
@@ -41,7 +41,7 @@ def _load_tokenizer(model_dir: str) -> PreTrainedTokenizerBase:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     if not getattr(tokenizer, "chat_template", None):
-        raise ValueError(f"the tokenizer in {model_dir} has no chat template; the generator needs an instruct model")
+        raise ValueError(f"the tokenizer in {model_dir} has no chat template; QLoRA systems need an instruct model")
     return tokenizer
 
 
@@ -59,7 +59,7 @@ def bnb_config(quant: QuantizationSection) -> Any:
     )
 
 
-def device_map(config: GeneratorConfig) -> Any:
+def device_map(config: QLoRAConfig) -> Any:
     """One whole model per process: the CPU, or this process's GPU (``accelerate launch`` starts one per GPU)."""
     device = config.model.device
     if device == "auto":
@@ -73,9 +73,7 @@ def device_map(config: GeneratorConfig) -> Any:
     return {"": PartialState().local_process_index}
 
 
-def load_base_model(
-    config: GeneratorConfig, model_dir: Path, *, training: StageSection | None = None
-) -> PreTrainedModel:
+def load_base_model(config: QLoRAConfig, model_dir: Path, *, training: StageSection | None = None) -> PreTrainedModel:
     """The base model, quantised as configured; prepared for k-bit training when a ``training`` stage is given."""
     from transformers import AutoModelForCausalLM
 
@@ -107,7 +105,7 @@ def load_base_model(
 
 
 def attach_adapter(
-    config: GeneratorConfig, model: PreTrainedModel, adapter_dir: Path | None, *, trainable: bool
+    config: QLoRAConfig, model: PreTrainedModel, adapter_dir: Path | None, *, trainable: bool
 ) -> PeftModel:
     """A new LoRA adapter on every linear projection, or the adapter saved in ``adapter_dir``."""
     from peft import LoraConfig, PeftModel, get_peft_model

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from harness.data.emrqa import (
+from harness.errors import InputError, Problem
+from systems.qunlp.generator.emrqa import (
     SYNTHETIC_STAGE1,
     MissingDependencyError,
     Stage1Example,
     load_stage1_corpus,
     read_stage1_corpus,
 )
-from harness.errors import InputError, Problem
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO / "scripts" / "build_emrqa.py"
 
 NOTE_A = "Discharge meds: metoprolol 25 mg twice daily for hypertension. Chest x-ray: clear lungs."
@@ -223,7 +223,7 @@ def test_bad_spans_skipped_and_reported(tmp_path: Path, layout: str, caplog: pyt
         path = _write_jsonl(tmp_path / "rows.jsonl", rows)
     else:
         path = _write_json(tmp_path / "rows.json", rows)
-    with caplog.at_level("WARNING", logger="harness.data.emrqa"):
+    with caplog.at_level("WARNING", logger="systems.qunlp.generator.emrqa"):
         corpus = read_stage1_corpus(path, bad_spans="skip")
     assert corpus.examples == EXPECTED
     assert [(p.case_id, p.field) for p in corpus.skipped] == [

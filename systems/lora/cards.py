@@ -1,5 +1,6 @@
-"""Adapter cards: the JSON saved next to each adapter (base model and hash, stage, data and hash, hyperparameters,
-training results, library versions). The card's sha256 identifies the adapter in system fingerprints."""
+"""Adapter cards: the JSON saved next to each adapter (its ``kind``: which system family made it; base model and
+hash, stage, data and hash, hyperparameters, training results, library versions). The card's sha256 identifies
+the adapter in system fingerprints; the ``kind`` keeps one system from loading another's adapter."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from harness.errors import HarnessError
 
 CARD_FILE = "adapter_card.json"
 CARD_SCHEMA_VERSION = 1
-CARD_KIND = "qunlp-generator-adapter"
+#: ``model_dir`` values meaning "no adapter: the untuned base model".
+NO_ADAPTER = ("none", "base")
 _LIBRARIES = ("torch", "transformers", "peft", "bitsandbytes", "accelerate", "archehr-harness")
 
 
@@ -38,14 +40,14 @@ def card_path(adapter_dir: Path) -> Path:
     return Path(adapter_dir) / CARD_FILE
 
 
-def write_card(adapter_dir: Path, card: dict[str, Any], kind: str = CARD_KIND) -> Path:
+def write_card(adapter_dir: Path, card: dict[str, Any], kind: str) -> Path:
     """Write the card atomically (its presence marks a complete adapter); ``kind`` names the system family."""
     body = {"schema_version": CARD_SCHEMA_VERSION, "kind": kind, **card}
     body.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     return atomic_write_text(card_path(adapter_dir), json.dumps(body, indent=1, ensure_ascii=False, default=str) + "\n")
 
 
-def read_card(adapter_dir: Path, kind: str = CARD_KIND) -> dict[str, Any] | None:
+def read_card(adapter_dir: Path, kind: str) -> dict[str, Any] | None:
     """The card of the ``kind`` adapter in ``adapter_dir``, or None when there is none (no adapter, or an
     incomplete one); a card of another kind is an error (an adapter of another system)."""
     path = card_path(adapter_dir)
@@ -63,3 +65,8 @@ def read_card(adapter_dir: Path, kind: str = CARD_KIND) -> dict[str, Any] | None
 
 def card_sha256(adapter_dir: Path) -> str:
     return hashlib.sha256(card_path(adapter_dir).read_bytes()).hexdigest()
+
+
+def has_card(adapter_dir: Path) -> bool:
+    """Whether ``adapter_dir`` holds a complete adapter (its card is written last)."""
+    return card_path(adapter_dir).is_file()
