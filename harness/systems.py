@@ -11,11 +11,15 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from harness.data.model import Case, Subtask
@@ -177,3 +181,38 @@ def get_system_entry(name: str) -> SystemEntry:
 def build_system(name: str, config: Mapping[str, Any] | None = None) -> System:
     """Build a registered system with optional config overrides."""
     return get_system_entry(name).builder(dict(config or {}))
+
+
+#: Environment variable naming system files to load (``os.pathsep``-separated), like ``--system-module``.
+ENV_SYSTEM_MODULES = "ARCHEHR_SYSTEM_MODULES"
+_loaded_files: dict[str, str] = {}
+
+
+def load_system_file(path: str | os.PathLike[str]) -> str:
+    """Import a plain Python file that registers systems (``register_system``), like lm-eval's
+    ``--include_path``; returns the module name it was imported under. Loading the same file twice is a no-op."""
+    file = Path(path).resolve()
+    if not file.is_file() or file.suffix != ".py":
+        raise HarnessError(f"{path}: not a Python file (--system-module takes path/to/file.py)")
+    key = str(file)
+    if key in _loaded_files:
+        return _loaded_files[key]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    name = f"archehr_user_systems.{file.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise HarnessError(f"{path}: cannot be imported as a module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    _loaded_files[key] = name
+    return name
+
+
+def system_files_from_env() -> list[str]:
+    """The files named by ``$ARCHEHR_SYSTEM_MODULES`` (empty entries ignored)."""
+    return [p for p in os.environ.get(ENV_SYSTEM_MODULES, "").split(os.pathsep) if p.strip()]
