@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from harness import assets
-from harness.cli_support import print_json, report_errors
+from harness.cli_support import Output, output_options, report_errors, third_party_prints_to_log
 
 
 @click.group("assets")
@@ -16,26 +16,34 @@ def assets_group() -> None:
 
 
 @assets_group.command("status")
+@output_options()
 @report_errors
-def status_command() -> None:
-    """JSON list of every asset: found_at, or missing with how to supply it."""
-    print_json(
-        [
-            {
-                **status.to_json(),
-                "purpose": assets.ASSETS[status.name].purpose,
-                "env_var": assets.ASSETS[status.name].env_var,
-            }
-            for status in assets.status_all()
-        ]
-    )
+def status_command(output: Output) -> None:
+    """Every asset: where it was found, or missing with how to supply it."""
+    rows = [
+        {
+            **status.to_json(),
+            "purpose": assets.ASSETS[status.name].purpose,
+            "env_var": assets.ASSETS[status.name].env_var,
+        }
+        for status in assets.status_all()
+    ]
+    output.emit(rows)
 
 
 @assets_group.command("fetch")
 @click.argument("names", nargs=-1, required=True)
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder to download into.")
+@click.option(
+    "--out",
+    "--dest",
+    "dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to download into.",
+)
+@output_options()
 @report_errors
-def fetch_command(names: tuple[str, ...], dest: Path | None) -> None:
+def fetch_command(names: tuple[str, ...], dest: Path | None, output: Output) -> None:
     """Download NAME... from the model hub (needs internet; never happens implicitly)."""
     for name in names:
         try:
@@ -51,7 +59,7 @@ def fetch_command(names: tuple[str, ...], dest: Path | None) -> None:
         if target is not None and env_var:
             entry["use_with"] = f"{env_var}={path}"
         fetched.append(entry)
-    print_json(fetched)
+    output.emit(fetched)
 
 
 @assets_group.command("build-quickumls")
@@ -60,12 +68,16 @@ def fetch_command(names: tuple[str, ...], dest: Path | None) -> None:
 @click.option("--lowercase/--no-lowercase", default=True, show_default=True, help="QuickUMLS -L flag.")
 @click.option("--normalize-unicode/--no-normalize-unicode", default=True, show_default=True, help="QuickUMLS -U flag.")
 @click.option("--backend", type=click.Choice(["unqlite", "leveldb"]), default="unqlite", show_default=True)
+@output_options()
 @report_errors
-def build_quickumls_command(rrf_dir: Path, out: Path, lowercase: bool, normalize_unicode: bool, backend: str) -> None:
+def build_quickumls_command(
+    rrf_dir: Path, out: Path, lowercase: bool, normalize_unicode: bool, backend: str, output: Output
+) -> None:
     """Build a QuickUMLS index in OUT from RRF_DIR (MRCONSO.RRF and MRSTY.RRF of a UMLS install)."""
     from metrics.medcon import build_quickumls_index
 
-    info = build_quickumls_index(
-        rrf_dir, out, lowercase=lowercase, normalize_unicode=normalize_unicode, backend=backend
-    )
-    print_json({**info.to_json(), "use_with": f"ARCHEHR_QUICKUMLS_INDEX={info.index_dir}"})
+    with third_party_prints_to_log():
+        info = build_quickumls_index(
+            rrf_dir, out, lowercase=lowercase, normalize_unicode=normalize_unicode, backend=backend
+        )
+    output.emit({**info.to_json(), "use_with": f"ARCHEHR_QUICKUMLS_INDEX={info.index_dir}"})

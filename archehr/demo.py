@@ -51,7 +51,7 @@ DEMO_PLAN: tuple[DemoSystem, ...] = (
 
 def _train(system: DemoSystem, out: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    logger.warning("demo: training %s on synthetic/%s", system.name, TRAIN_SPLIT)
+    logger.info("demo: training %s on synthetic/%s", system.name, TRAIN_SPLIT)
     options = TrainOptions(
         config=str(system.train_config), out=str(out / "models" / system.name), data=SYNTHETIC, split=TRAIN_SPLIT
     )
@@ -80,7 +80,7 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
         for number in system.subtasks:
             subtask = Subtask(number)
             folder = out / system.name / f"subtask{number}"
-            logger.warning("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)
+            logger.info("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)
             step_started = time.perf_counter()
             summary = run_system(
                 system.name,

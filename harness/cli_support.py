@@ -243,8 +243,8 @@ class Output:
 
 
 def _stdout_is_terminal() -> bool:
-    stream = click.get_text_stream("stdout")
-    return bool(getattr(stream, "isatty", None) and stream.isatty())
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def output_options(*, legacy_json_flag: bool = False) -> Callable[[F], F]:
