@@ -371,7 +371,7 @@ def table(rows: list[dict[str, Any]], decimals: int = DEFAULT_DECIMALS, columns:
 APP_LOGGERS = ("archehr",)
 #: Environment defaults that keep third-party libraries quiet unless ``-v`` (set only when not already set).
 QUIET_ENV = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false"}
-_THIRD_PARTY_STDOUT = logging.getLogger("archehr.third_party")
+_THIRD_PARTY_STDOUT = logging.getLogger("third_party.stdout")
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -417,7 +417,7 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
 
 
 class _LogWriter(io.TextIOBase):
-    """A text stream that turns each written line into an INFO record of ``archehr.third_party``."""
+    """A text stream that turns each written line into an INFO record of ``third_party.stdout``."""
 
     def __init__(self) -> None:
         self._buffer = ""
