@@ -64,16 +64,28 @@ def fetch_command(names: tuple[str, ...], dest: Path | None, output: Output) -> 
 
 @assets_group.command("build-quickumls")
 @click.argument("rrf_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Folder for the index.")
 @click.option("--lowercase/--no-lowercase", default=True, show_default=True, help="QuickUMLS -L flag.")
 @click.option("--normalize-unicode/--no-normalize-unicode", default=True, show_default=True, help="QuickUMLS -U flag.")
 @click.option("--backend", type=click.Choice(["unqlite", "leveldb"]), default="unqlite", show_default=True)
 @output_options()
 @report_errors
 def build_quickumls_command(
-    rrf_dir: Path, out: Path, lowercase: bool, normalize_unicode: bool, backend: str, output: Output
+    rrf_dir: Path,
+    out_dir: Path | None,
+    out: Path | None,
+    lowercase: bool,
+    normalize_unicode: bool,
+    backend: str,
+    output: Output,
 ) -> None:
-    """Build a QuickUMLS index in OUT from RRF_DIR (MRCONSO.RRF and MRSTY.RRF of a UMLS install)."""
+    """Build a QuickUMLS index in --out from RRF_DIR (MRCONSO.RRF and MRSTY.RRF of a UMLS install).
+
+    A positional OUT_DIR after RRF_DIR is still read."""
+    if (out_dir is None) == (out is None):
+        raise click.UsageError("give the index folder once: --out DIR")
+    out = out or out_dir
     from metrics.medcon import build_quickumls_index
 
     with third_party_prints_to_log():

@@ -6,6 +6,7 @@ entries not comparable), 2 a usage error (unknown entry, bad option).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from harness.cli_support import EXIT_FAILED_CHECK, Output, output_options, parse_config_overrides, report_errors
+from harness.tasks import UnknownTaskError, get_task
 from leaderboard.schema import YEARS
 from leaderboard.store import ENV_DB, LeaderboardStore, UnknownEntryError, default_db_path
 
@@ -31,11 +33,26 @@ def _db_option(func: F) -> F:
 
 
 def _filter_options(func: F) -> F:
-    func = click.option("--split", default=None, help="Only this split (e.g. test-2026).")(func)
-    func = click.option("--subtask", type=click.IntRange(1, 4), default=None, help="Only this subtask.")(func)
-    return click.option(
+    """``--task ID`` (e.g. ``2026/3``, ``fhir/1``) or its parts ``--year``/``--subtask``, and ``--split``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, task_id: str | None, year: str | None, subtask: int | None, **kwargs: Any) -> Any:
+        if task_id is not None:
+            try:
+                task = get_task(task_id)
+            except UnknownTaskError as exc:
+                raise click.UsageError(str(exc)) from None
+            if (year is not None and year != task.edition) or (subtask is not None and subtask != task.number):
+                raise click.UsageError(f"--task {task.id} disagrees with --year/--subtask; give --task alone")
+            year, subtask = task.edition, task.number
+        return func(*args, year=year, subtask=subtask, **kwargs)
+
+    wrapper = click.option("--split", default=None, help="Only this split (e.g. test-2026).")(wrapper)
+    wrapper = click.option("--subtask", type=click.IntRange(1, 4), default=None, help="Only this subtask.")(wrapper)
+    wrapper = click.option(
         "--year", type=click.Choice(YEARS), default=None, help="Only this task year (fhir: the FHIR track)."
-    )(func)
+    )(wrapper)
+    return click.option("--task", "task_id", default=None, help="Only this task, e.g. 2026/3 or fhir/1.")(wrapper)  # type: ignore[return-value]
 
 
 def _open(db: Path | None, *, must_exist: bool = False) -> LeaderboardStore:

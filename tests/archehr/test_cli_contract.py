@@ -73,6 +73,8 @@ USAGE_ERRORS = {
     "-v with -q": ["-v", "-q", "systems"],
     "bad --format": ["systems", "--format", "yaml"],
     "html without a folder": ["leaderboard", "html"],
+    "board filter on an unknown task": ["leaderboard", "show", "--task", "2027/1"],
+    "board filter task and year disagree": ["leaderboard", "show", "--task", "2026/2", "--year", "2025"],
     "submit --data without --split": ["submit", "s.json", "--out", "s.zip", "--data", "synthetic"],
     "fhir task out of range": ["fhir", "score", "s.json", "--data", ".", "--split", "test", "--task", "fhir/3"],
     "--set without =": ["run", "baseline", "--data", "synthetic", "--split", "test", "--task", "2026/2", "--out", "x",

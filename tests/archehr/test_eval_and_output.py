@@ -43,6 +43,12 @@ def test_eval_writes_submission_zip_score_and_board_row(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM entries").fetchone()[0] == 1
 
+    def shown(*args: str) -> list[str]:
+        tables = json.loads(invoke("leaderboard", "show", "--db", str(db), *args).stdout)["tables"]
+        return [row["system"] for table in tables for row in table["rows"]]
+
+    assert shown("--task", "2026/2") == ["baseline"] and shown("--task", "2026/3") == []
+
     # the same score as run + score, and a rerun reuses the stored predictions
     scored = invoke("score", str(out / "submission.json"), "--data", "synthetic", "--split", "test", "--task", "2026/2")
     assert json.loads(scored.stdout)["scores"] == report.scores
