@@ -34,6 +34,7 @@ from harness.cli_support import (
     render_text,
     report_errors,
     run_options,
+    show_progress,
     table,
     task_options,
     third_party_prints_to_log,
@@ -167,7 +168,7 @@ def run_command(
             Path(out),
             config=parse_config_overrides(config_file, settings),
             batch_size=batch_size,
-            show_progress=True,
+            show_progress=show_progress(),
         )
     output.emit(summary, lambda decimals: render_text(_run_brief(summary), decimals))
 
@@ -204,7 +205,9 @@ def train_command(
 ) -> None:
     """Train SYSTEM (resumable where the system supports it); prints a summary."""
     trainer = get_trainer(system)
-    options = TrainOptions(config_file, parse_config_overrides(None, settings), stage, out, data, split)
+    options = TrainOptions(
+        config_file, parse_config_overrides(None, settings), stage, out, data, split, show_progress=show_progress()
+    )
     with third_party_prints_to_log():
         summary = trainer(options)
     output.emit(summary)

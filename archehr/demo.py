@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from archehr.pipeline import run_system
+from harness.cli_support import show_progress
 from harness.data import SYNTHETIC, Subtask, inputs_for, load_dataset
 from harness.systems import TrainOptions, get_trainer
 from harness.tasks import get_task
@@ -90,7 +91,7 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
                 folder,
                 config=run_config,
                 batch_size=DEMO_BATCH_SIZE,
-                show_progress=True,
+                show_progress=show_progress(),
             )
             zip_path = package_zip(Path(summary["submission"]), folder / "submission.zip")
             if number not in scorers:

@@ -25,6 +25,7 @@ from harness.cli_support import (
     parse_config_overrides,
     report_errors,
     run_options,
+    show_progress,
     task_options,
     third_party_prints_to_log,
 )
@@ -98,7 +99,7 @@ def eval_command(
             folder,
             config=parse_config_overrides(config_file, settings),
             batch_size=batch_size,
-            show_progress=True,
+            show_progress=show_progress(),
         )
         submission = Path(summary["submission"])
         zip_path = package_zip(submission, folder / ZIP_FILE)

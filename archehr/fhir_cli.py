@@ -31,6 +31,7 @@ from harness.cli_support import (
     report_errors,
     run_options,
     safe_text,
+    show_progress,
     third_party_prints_to_log,
 )
 from harness.errors import InputError
@@ -208,7 +209,7 @@ def run_command(
             Path(out),
             config=parse_config_overrides(config_file, settings),
             batch_size=batch_size,
-            show_progress=True,
+            show_progress=show_progress(),
         )
     result = {"track": "fhir", "task": task, **summary}
     output.emit(result, lambda decimals: render_text({k: v for k, v in result.items() if k != "system_card"}, decimals))

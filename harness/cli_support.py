@@ -372,6 +372,12 @@ APP_LOGGERS = ("archehr",)
 #: Environment defaults that keep third-party libraries quiet unless ``-v`` (set only when not already set).
 QUIET_ENV = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false"}
 _THIRD_PARTY_STDOUT = logging.getLogger("third_party.stdout")
+_state = {"quiet": False}
+
+
+def show_progress() -> bool:
+    """Whether commands draw progress bars (on stderr, on a terminal): not under ``-q``."""
+    return not _state["quiet"]
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -394,8 +400,9 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
     """Quiet by default: the app's progress (INFO of :data:`APP_LOGGERS`) and everyone's warnings on stderr,
     progress bars on a terminal; third-party load reports and FutureWarnings silenced. ``-v``: INFO from
     everyone and third-party reports; ``-vv``: DEBUG; ``-q``: errors only, no bars."""
+    _state["quiet"] = quiet
     root = logging.getLogger()
-    if not any(isinstance(h, _StderrHandler) for h in root.handlers) and not root.handlers:
+    if not root.handlers:
         root.addHandler(_StderrHandler())
     if quiet:
         root.setLevel(logging.ERROR)

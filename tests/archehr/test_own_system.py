@@ -122,3 +122,34 @@ def test_load_system_file_is_idempotent(tmp_path: Path) -> None:
     path = _module(tmp_path, "once")
     assert load_system_file(path) == load_system_file(path)
     assert check_system("noisy-once").cases == {"2026/2": 12}
+
+
+ECHO = """
+from harness.systems import Prediction, SystemCard, register_system
+
+
+class Echo:
+    def __init__(self, config):
+        self.card = SystemCard("echo-config", "1", (2,), "its config, on the card", config=dict(config))
+
+    def predict(self, cases, subtask):
+        for case in cases:
+            yield Prediction(case.case_id, [])
+
+
+register_system("echo-config", subtasks=(2,), description="echo")(Echo)
+"""
+
+
+def test_model_dir_is_the_model_dir_config_key(tmp_path: Path) -> None:
+    module = tmp_path / "echo.py"
+    module.write_text(ECHO, encoding="utf-8")
+    models = tmp_path / "models"
+    models.mkdir()
+    args = ["--system-module", str(module), "run", "echo-config", "--data", "synthetic", "--split", "test"]
+    args += ["--task", "2026/2", "--out", str(tmp_path / "run"), "--set", "model_dir=elsewhere", "--set", "k=3"]
+    result = CliRunner().invoke(cli, [*args, "--model-dir", str(models)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["system_card"]["config"] == {"model_dir": str(models), "k": 3}
+    missing = CliRunner().invoke(cli, [*args, "--model-dir", str(tmp_path / "absent")])
+    assert missing.exit_code == 2 and "absent" in missing.stderr
