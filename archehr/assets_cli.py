@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from harness import assets
-from harness.cli_support import Output, output_options, report_errors, third_party_prints_to_log
+from harness.cli_support import Output, output_options, report_errors, safe_text, third_party_prints_to_log
 
 
 @click.group("assets")
@@ -28,7 +29,18 @@ def status_command(output: Output) -> None:
         }
         for status in assets.status_all()
     ]
-    output.emit(rows)
+    output.emit(rows, lambda decimals: _status_text(rows))
+
+
+def _status_text(rows: list[dict[str, Any]]) -> str:
+    """One line per asset (found: where; missing: why), then how to supply each missing one."""
+    width = max(len(r["name"]) for r in rows)
+    lines = [f"{r['name']:<{width}}  {r['status']:<7}  {r['found_at'] or r['problem'] or ''}" for r in rows]
+    missing = [r for r in rows if r["status"] != "found" and r.get("how_to_supply")]
+    if missing:
+        lines.append("")
+        lines += [f"{r['name']}: {r['how_to_supply']}" for r in missing]
+    return safe_text("\n".join(lines))
 
 
 @assets_group.command("fetch")
