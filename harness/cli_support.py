@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -303,8 +304,11 @@ def format_number(value: Any, decimals: int) -> str:
 
 
 def safe_text(text: str) -> str:
-    """``text`` with control characters (but newlines and tabs) shown escaped, never sent raw to a terminal."""
-    return "".join(ch if ch in "\n\t" or ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    """``text`` with control and format characters (but newlines and tabs) shown escaped (``\x1b``), never sent
+    raw to a terminal."""
+    return "".join(
+        ascii(ch)[1:-1] if ch not in "\n\t" and unicodedata.category(ch) in {"Cc", "Cf"} else ch for ch in text
+    )
 
 
 def render_text(data: Any, decimals: int = DEFAULT_DECIMALS) -> str:

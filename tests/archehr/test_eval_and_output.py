@@ -151,3 +151,18 @@ def test_json_decimals_round_only_when_asked(tmp_path: Path) -> None:
     full = json.loads(invoke(*args).stdout)["scores"]["strict_macro_precision"]
     rounded = json.loads(invoke(*args, "--decimals", "2").stdout)["scores"]["strict_macro_precision"]
     assert rounded == round(full, 2) and rounded != full
+
+
+def test_text_never_carries_raw_control_characters() -> None:
+    from harness.cli_support import render_text, safe_text
+
+    assert safe_text("a\x1b[31mb\u200bc\n\td é") == "a\\x1b[31mb\\u200bc\n\td é"
+    assert "\x1b" not in render_text({"file": "x\x1b]0;pwned\x07.json", "rows": [{"id": "\x1b[2J"}]})
+    assert "\x1b" not in score_table(_report(warnings=[], truncated=["2\x1b[2J"]))
+
+
+def test_render_text_shapes() -> None:
+    from harness.cli_support import render_text
+
+    text = render_text({"a": 1.23456, "b": [1, 2], "c": {"d": None, "e": True}, "f": [{"x": 1, "y": "z"}]}, 1)
+    assert text.splitlines() == ["a: 1.2", "b: 1, 2", "c:", "  d: —", "  e: yes", "f:", "  x  y", "  -  -", "  1  z"]
