@@ -1,4 +1,4 @@
-"""Your own system: --system-module / $ARCHEHR_SYSTEM_MODULES, harness.testing.check_system, quiet output."""
+"""Your own system: --system-module / $ARCHEHR_SYSTEM_MODULES, archehr.testing.check_system, quiet output."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from archehr.cli import cli
+from archehr.testing import SystemCheckError, check_system
 from harness.data.model import Case, Subtask
 from harness.systems import ENV_SYSTEM_MODULES, Prediction, SystemCard, load_system_file
-from harness.testing import SystemCheckError, check_system
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,7 @@
-"""Helpers for system authors' own tests: run a system on the bundled synthetic data and check its output.
+"""Helpers for system authors' own tests: run a system on the bundled synthetic data and check its output
+(app layer: it composes the data, the systems registry and the submission validator).
 
-    from harness.testing import check_system
+    from archehr.testing import check_system
 
     def test_my_system():
         check_system("word-overlap", tasks=["2026/2"])
@@ -21,6 +22,7 @@ from harness.data import inputs_for, load_dataset
 from harness.errors import InputError, Problem
 from harness.systems import Prediction, System, SystemCard, build_system
 from harness.tasks import Task, get_task
+from submissions import build_entries, validate_submission
 
 __all__ = ["CheckReport", "SystemCheckError", "check_system"]
 
@@ -77,8 +79,6 @@ def check_system(
 def _check_task(
     system: System, card: SystemCard, task: Task, target: Any, case_ids: Sequence[str] | None, report: CheckReport
 ) -> list[Problem | str]:
-    from submissions import build_entries, validate_submission
-
     if task.subtask is None or task.edition != "2026":
         return [f"{task.id}: systems answer the 2026 subtasks (2026/1 … 2026/4)"]
     number = int(task.subtask)
