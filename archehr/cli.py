@@ -35,6 +35,7 @@ from harness.cli_support import (
     report_errors,
     run_options,
     show_progress,
+    system_argument,
     table,
     task_options,
     third_party_prints_to_log,
@@ -137,7 +138,7 @@ def systems_command(output: Output) -> None:
 
 
 @cli.command("run")
-@click.argument("system")
+@system_argument
 @data_options
 @task_options()
 @run_options(case_ids_option("Run"))
@@ -179,7 +180,7 @@ def _run_brief(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 @cli.command("train")
-@click.argument("system")
+@system_argument
 @config_options("The system's YAML config.")
 @click.option("--stage", default="all", show_default=True, help="Training stage, where the system has stages.")
 @click.option(

@@ -26,6 +26,7 @@ from harness.cli_support import (
     report_errors,
     run_options,
     show_progress,
+    system_argument,
     task_options,
     third_party_prints_to_log,
 )
@@ -35,6 +36,8 @@ from harness.tasks import Task
 if TYPE_CHECKING:
     from metrics.suite import ScoringOptions
 
+#: Where ``eval`` writes without ``--out`` (formatted with the system name, the task's slug and the split).
+DEFAULT_OUT = "runs/{system}/{task}/{split}"
 ZIP_FILE = "submission.zip"
 SCORE_FILE = "score.json"
 #: ``--leaderboard`` given without a value: the default board (``$ARCHEHR_LEADERBOARD_DB`` or ./.archehr/…).
@@ -50,10 +53,10 @@ def run_task(task: Task) -> Subtask:
 
 
 @click.command("eval")
-@click.argument("system")
+@system_argument
 @data_options
 @task_options()
-@run_options(case_ids_option("Evaluate"))
+@run_options(case_ids_option("Evaluate"), out_default=DEFAULT_OUT)
 @scoring_options
 @click.option(
     "--leaderboard",
@@ -71,7 +74,7 @@ def eval_command(
     data: str,
     split: str,
     task: Task,
-    out: str,
+    out: str | None,
     case_ids: list[str] | None,
     config_file: str | None,
     settings: tuple[str, ...],
@@ -87,7 +90,7 @@ def eval_command(
     subtask = run_task(task)
     target = load_split(data, split)
     cases = inputs_for(target, subtask, case_ids)
-    folder = Path(out)
+    folder = Path(out or DEFAULT_OUT.format(system=system, task=task.slug, split=target.name))
     with third_party_prints_to_log():
         # The scorer first: a key it refuses fails the command before any prediction is computed.
         scorer = SubmissionScorer(target, task, case_ids=[c.case_id for c in cases], options=scoring)

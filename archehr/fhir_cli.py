@@ -32,6 +32,7 @@ from harness.cli_support import (
     run_options,
     safe_text,
     show_progress,
+    system_argument,
     third_party_prints_to_log,
 )
 from harness.errors import InputError
@@ -173,7 +174,7 @@ def _summary(values: list[int]) -> dict[str, float] | None:
 
 
 @fhir_group.command("run")
-@click.argument("system")
+@system_argument
 @_data_option
 @_task_option
 @run_options(_question_ids_option("Run"))

@@ -106,6 +106,21 @@ def task_options(*, required: bool = True) -> Callable[[F], F]:
     return decorate
 
 
+def _known_system(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from harness.systems import UnknownSystemError, get_system_entry
+
+    try:
+        get_system_entry(value)
+    except UnknownSystemError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def system_argument(func: F) -> F:
+    """``SYSTEM``: a registered system name (an unknown name is a usage error, with "did you mean")."""
+    return click.argument("system", callback=_known_system)(func)
+
+
 def data_options(func: F) -> F:
     """``--data DIR|synthetic --split NAME``."""
     func = click.option("--split", required=True, help="Split folder name, e.g. dev, test, test-2026.")(func)
@@ -155,13 +170,15 @@ def model_dir_option(func: F) -> F:
     )(wrapper)  # type: ignore[return-value]
 
 
-def run_options(ids_option: Callable[[F], F]) -> Callable[[F], F]:
-    """The options of a run command: ``--out DIR``, ``ids_option`` (the command's subset of cases),
-    :func:`config_options`, ``--model-dir DIR``, ``--batch-size N``."""
+def run_options(ids_option: Callable[[F], F], *, out_default: str | None = None) -> Callable[[F], F]:
+    """The options of a run command: ``--out DIR`` (required unless ``out_default``, a pattern of ``system``,
+    ``task`` and ``split``, is given), ``ids_option`` (the command's subset of cases), :func:`config_options`,
+    ``--model-dir DIR``, ``--batch-size N``."""
+    out_help = "Output folder (run store, submission" + (", score" if out_default else "") + ")."
+    if out_default:
+        out_help += f" [default: {out_default}]"
     return _chain(
-        click.option(
-            "--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission)."
-        ),
+        click.option("--out", type=click.Path(file_okay=False), required=out_default is None, help=out_help),
         ids_option,
         model_dir_option,
         config_options(),

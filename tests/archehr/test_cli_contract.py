@@ -71,6 +71,8 @@ USAGE_ERRORS = {
     "contradictory scoring options": ["score", "s.json", "--data", "synthetic", "--split", "test", "--task", "2026/3",
                                       "--bertscore-model", ".", "--bertscore-standin"],
     "-v with -q": ["-v", "-q", "systems"],
+    "unknown system": ["eval", "baselin", "--data", "synthetic", "--split", "test", "--task", "2026/2"],
+    "unknown system to train": ["train", "no-such-system"],
     "bad --format": ["systems", "--format", "yaml"],
     "html without a folder": ["leaderboard", "html"],
     "board filter on an unknown task": ["leaderboard", "show", "--task", "2027/1"],
@@ -106,8 +108,6 @@ FAILED_CHECKS = {
     "score": lambda d: ["score", str(_bad_submission(d)), "--data", "synthetic", "--split", "test", "--task", "2026/2"],
     "unknown split": lambda d: ["run", "baseline", "--data", "synthetic", "--split", "nope", "--task", "2026/2",
                                 "--out", str(d)],
-    "unknown system": lambda d: ["eval", "no-such-system", "--data", "synthetic", "--split", "test", "--task", "2026/2",
-                                 "--out", str(d)],
     "leaderboard add": lambda d: ["leaderboard", "add", str(_bad_submission(d)), "--db", str(d / "b.sqlite")],
     "train": lambda d: ["train", "baseline"],
 }  # fmt: skip

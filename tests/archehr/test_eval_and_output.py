@@ -166,3 +166,11 @@ def test_render_text_shapes() -> None:
 
     text = render_text({"a": 1.23456, "b": [1, 2], "c": {"d": None, "e": True}, "f": [{"x": 1, "y": "z"}]}, 1)
     assert text.splitlines() == ["a: 1.2", "b: 1, 2", "c:", "  d: —", "  e: yes", "f:", "  x  y", "  -  -", "  1  z"]
+
+
+def test_eval_default_out_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*EVAL, "--case-ids", "21")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"]["score"] == str(Path("runs/baseline/2026-subtask2/test/score.json"))
+    assert (tmp_path / "runs" / "baseline" / "2026-subtask2" / "test" / "submission.zip").is_file()
