@@ -1,17 +1,20 @@
-"""The ``archehr`` command line: JSON on stdout, logs and progress on stderr.
+"""The ``archehr`` command line: results on stdout (text on a terminal, JSON otherwise), logs and progress
+on stderr.
 
 Exit codes: 0 ok, 1 a failed check (bad input, validation failed), 2 a usage error.
 """
 
 from __future__ import annotations
 
-import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from archehr.assets_cli import assets_group
+from archehr.eval_cli import eval_command, run_task
 from archehr.fhir_cli import fhir_group
 from archehr.leaderboard_cli import leaderboard_group, reproduce_command
 from archehr.pipeline import run_system
@@ -19,30 +22,65 @@ from archehr.score_cli import score_command
 from archehr.submission_cli import submit_command, validate_command
 from harness import __version__
 from harness.cli_support import (
+    EXIT_FAILED_CHECK,
     GuardedGroup,
+    Output,
     case_ids_option,
     config_options,
+    configure_logging,
     data_options,
+    load_split,
+    output_options,
     parse_config_overrides,
-    print_json,
+    render_text,
     report_errors,
     run_options,
+    show_progress,
     strip_control,
+    system_argument,
+    table,
+    task_options,
+    third_party_prints_to_log,
 )
-from harness.data import Subtask, inputs_for, load_dataset
+from harness.data import inputs_for, load_dataset
 from harness.data.checks import check_split
 from harness.data.stats import dataset_stats
 from harness.errors import InputError, Problem
-from harness.systems import TrainOptions, get_trainer, list_systems, system_commands
+from harness.systems import (
+    ENV_SYSTEM_MODULES,
+    TrainOptions,
+    get_trainer,
+    list_systems,
+    load_system_file,
+    system_commands,
+    system_files_from_env,
+)
+from harness.tasks import Task
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archehr")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
-def cli(verbose: int) -> None:
-    """Evaluation and submission harness for the ArchEHR-QA shared task."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only on stderr: no progress bars, no warnings.")
+@click.option(
+    "--system-module",
+    "system_modules",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help=f"A Python file registering systems (repeatable; also ${ENV_SYSTEM_MODULES}, {os.pathsep}-separated).",
+)
+@report_errors
+def cli(verbose: int, quiet: bool, system_modules: tuple[str, ...]) -> None:
+    """Evaluation and submission harness for the ArchEHR-QA shared task.
+
+    Results on stdout (a table on a terminal, JSON otherwise; --format), logs and progress on stderr.
+    Exit codes: 0 ok, 1 a failed check, 2 a usage error.
+    """
+    if verbose and quiet:
+        raise click.UsageError("-v and -q go against each other; give one")
+    configure_logging(verbose, quiet)
+    for path in [*system_files_from_env(), *system_modules]:
+        load_system_file(path)
 
 
 # ------------------------------------------------------------------ data
@@ -55,8 +93,9 @@ def data() -> None:
 
 @data.command("validate")
 @click.argument("folder")
+@output_options()
 @report_errors
-def data_validate(folder: str) -> None:
+def data_validate(folder: str, output: Output) -> None:
     """Load every split of FOLDER and check offsets, labels and citations; exit 1 on any error."""
     dataset = load_dataset(folder)
     errors: list[Problem] = []
@@ -73,7 +112,7 @@ def data_validate(folder: str) -> None:
         report = check_split(split)
         errors += report.errors
         warnings += report.warnings
-    print_json(
+    output.emit(
         {
             "valid": not errors,
             "root": dataset.root,
@@ -87,78 +126,109 @@ def data_validate(folder: str) -> None:
     for problem in warnings:
         click.echo(f"warning: {strip_control(str(problem))}", err=True)
     if errors:
-        sys.exit(1)
+        sys.exit(EXIT_FAILED_CHECK)
 
 
 @data.command("stats")
 @click.argument("folder")
+@output_options()
 @report_errors
-def data_stats(folder: str) -> None:
+def data_stats(folder: str, output: Output) -> None:
     """Counts per split: cases, note sentences, relevance labels, answer sentences."""
-    print_json(dataset_stats(load_dataset(folder)))
+    output.emit(dataset_stats(load_dataset(folder)))
 
 
 # ------------------------------------------------------------------ systems and runs
 
 
 @cli.command("systems")
-def systems_command() -> None:
+@output_options()
+def systems_command(output: Output) -> None:
     """List the registered systems (name, subtasks, description)."""
-    print_json([entry.to_json() for entry in list_systems()])
+    rows = [entry.to_json() for entry in list_systems()]
+    output.emit(rows, lambda decimals: "\n".join(table(rows, decimals, ["name", "subtasks", "description"])))
 
 
 @cli.command("run")
-@click.argument("system")
+@system_argument
 @data_options
-@click.option("--subtask", type=click.IntRange(1, 4), required=True, help="2026 subtask (1-4).")
+@task_options()
 @run_options(case_ids_option("Run"))
+@output_options()
 @report_errors
 def run_command(
     system: str,
     data: str,
     split: str,
-    subtask: int,
+    task: Task,
     out: str,
     case_ids: list[str] | None,
     config_file: str | None,
     settings: tuple[str, ...],
     batch_size: int,
     fresh: bool,
+    output: Output,
 ) -> None:
     """Run SYSTEM on a split; writes predictions (resumable) and OUT/submission.json."""
-    cases_split = load_dataset(data).split(split)
-    cases = inputs_for(cases_split, Subtask(subtask), case_ids)
-    summary = run_system(
-        system,
-        cases_split,
-        cases,
-        Subtask(subtask),
-        Path(out),
-        config=parse_config_overrides(config_file, settings),
-        batch_size=batch_size,
-        show_progress=True,
-        fresh=fresh,
-    )
-    print_json(summary)
+    subtask = run_task(task)
+    cases_split = load_split(data, split)
+    cases = inputs_for(cases_split, subtask, case_ids)
+    with third_party_prints_to_log():
+        summary = run_system(
+            system,
+            cases_split,
+            cases,
+            subtask,
+            Path(out),
+            config=parse_config_overrides(config_file, settings),
+            batch_size=batch_size,
+            show_progress=show_progress(),
+            fresh=fresh,
+        )
+    output.emit(summary, lambda decimals: render_text(_run_brief(summary), decimals))
+
+
+def _run_brief(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a person reads of a run summary (the card is in the JSON form)."""
+    return {k: v for k, v in summary.items() if k != "system_card"}
 
 
 @cli.command("train")
-@click.argument("system")
+@system_argument
 @config_options("The system's YAML config.")
 @click.option("--stage", default="all", show_default=True, help="Training stage, where the system has stages.")
-@click.option("--out", type=click.Path(file_okay=False), help="Output folder for models and their cards.")
+@click.option(
+    "--model-dir",
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Folder for the trained models and their cards (what run/eval take as --model-dir).",
+)
 @click.option("--data", default="synthetic", show_default=True, help="Data folder, or 'synthetic'.")
 @click.option("--split", default="dev", show_default=True, help="Annotated split to train on.")
+@output_options()
 @report_errors
 def train_command(
-    system: str, config_file: str | None, settings: tuple[str, ...], stage: str, out: str | None, data: str, split: str
+    system: str,
+    config_file: str | None,
+    settings: tuple[str, ...],
+    stage: str,
+    out: str | None,
+    data: str,
+    split: str,
+    output: Output,
 ) -> None:
-    """Train SYSTEM (resumable where the system supports it); prints a JSON summary."""
+    """Train SYSTEM (resumable where the system supports it); prints a summary."""
     trainer = get_trainer(system)
-    options = TrainOptions(config_file, parse_config_overrides(None, settings), stage, out, data, split)
-    print_json(trainer(options))
+    options = TrainOptions(
+        config_file, parse_config_overrides(None, settings), stage, out, data, split, show_progress=show_progress()
+    )
+    with third_party_prints_to_log():
+        summary = trainer(options)
+    output.emit(summary)
 
 
+cli.add_command(eval_command)
 cli.add_command(validate_command)
 cli.add_command(submit_command)
 cli.add_command(score_command)
@@ -173,11 +243,12 @@ for _command in system_commands():  # commands the registered systems declare (e
 @cli.command("demo")
 @click.option("--out", type=click.Path(file_okay=False), default="demo-output", show_default=True)
 @click.option("--only", multiple=True, help="Run only these demo systems (repeatable), e.g. --only baseline.")
+@output_options()
 @report_errors
-def demo_command(out: str, only: tuple[str, ...]) -> None:
+def demo_command(out: str, only: tuple[str, ...], output: Output) -> None:
     """The main job on the bundled synthetic data: train, run, write submissions, score, leaderboard.
 
-    JSON summary on stdout; the leaderboard table and the path of its HTML page on stderr.
+    The summary on stdout; the leaderboard table and the path of its HTML page on stderr.
     """
     from rich.console import Console
 
@@ -186,8 +257,9 @@ def demo_command(out: str, only: tuple[str, ...]) -> None:
     from leaderboard.render_text import render_tables
     from leaderboard.store import LeaderboardStore
 
-    summary = run_demo(Path(out), only=only)
-    print_json(summary)
+    with third_party_prints_to_log():
+        summary = run_demo(Path(out), only=only)
+    output.emit(summary)
     console = Console(stderr=True)
     with LeaderboardStore(summary["leaderboard"]["db"]) as store:
         render_tables(load_tables(store), console, signatures=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archehr.pipeline import run_system
+from harness.cli_support import show_progress
 from harness.data import SYNTHETIC, Subtask, inputs_for, load_dataset
 from harness.errors import HarnessError
 from harness.systems import SystemEntry, TrainOptions, get_trainer, list_systems
@@ -42,7 +43,7 @@ def demo_plan(only: tuple[str, ...] = ()) -> list[SystemEntry]:
 def _train(entry: SystemEntry, out: Path) -> dict[str, Any]:
     assert entry.demo is not None and entry.demo.train_config is not None
     started = time.perf_counter()
-    logger.warning("demo: training %s on synthetic/%s", entry.name, TRAIN_SPLIT)
+    logger.info("demo: training %s on synthetic/%s", entry.name, TRAIN_SPLIT)
     options = TrainOptions(
         config=str(entry.demo.train_config), out=str(out / "models" / entry.name), data=SYNTHETIC, split=TRAIN_SPLIT
     )
@@ -71,7 +72,7 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
         for number in plan.subtasks:
             subtask = Subtask(number)
             folder = out / system.name / f"subtask{number}"
-            logger.warning("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)
+            logger.info("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)
             step_started = time.perf_counter()
             summary = run_system(
                 system.name,
@@ -81,7 +82,7 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
                 folder,
                 config=run_config,
                 batch_size=DEMO_BATCH_SIZE,
-                show_progress=True,
+                show_progress=show_progress(),
             )
             zip_path = package_zip(Path(summary["submission"]), folder / "submission.zip")
             if number not in scorers:

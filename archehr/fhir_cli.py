@@ -2,12 +2,13 @@
 
 - ``fhir data build --out DIR`` (synthetic, seeded) or ``--bundles DIR [--questions FILE]`` (your own);
 - ``fhir data stats DIR``;
-- ``fhir run SYSTEM --data DIR --split test --task 1|2 --out RUN`` (any registered system answering the
+- ``fhir run SYSTEM --data DIR --split test --task fhir/1|fhir/2 --out RUN`` (any registered system answering the
   matching ArchEHR-QA subtask: task 1 ↔ subtask 2, task 2 ↔ subtask 3);
-- ``fhir score SUBMISSION --data DIR --split test --task 1|2 [--out REPORT]``;
+- ``fhir score SUBMISSION --data DIR --split test --task fhir/1|fhir/2 [--out REPORT]``;
 - ``fhir forgetting --data DIR --out DIR``: the sequential fine-tuning experiment.
 
-JSON on stdout, logs on stderr; exit 0 ok, 1 a failed check (bad input, refused submission), 2 usage.
+Results on stdout (text on a terminal, JSON otherwise; ``--format``), logs on stderr;
+exit 0 ok, 1 a failed check (bad input, refused submission), 2 usage.
 """
 
 from __future__ import annotations
@@ -19,8 +20,21 @@ from typing import Any
 
 import click
 
+from archehr.report_text import score_table
 from fhirqa.model import FhirDataset, FhirTask
-from harness.cli_support import config_options, parse_config_overrides, print_json, report_errors, run_options
+from harness.cli_support import (
+    Output,
+    config_options,
+    output_options,
+    parse_config_overrides,
+    render_text,
+    report_errors,
+    run_options,
+    safe_text,
+    show_progress,
+    system_argument,
+    third_party_prints_to_log,
+)
 from harness.errors import InputError
 
 
@@ -29,10 +43,33 @@ def fhir_group() -> None:
     """The FHIR patient-record QA track: relevant resources (task 1) and answers (task 2)."""
 
 
+_FHIR_TASKS = {"1": 1, "2": 2, "fhir/1": 1, "fhir/2": 2}
+
+
 def _task_option(func: Any) -> Any:
+    """``--task fhir/1|fhir/2`` (the task ids of every other command; ``1``/``2`` accepted), an int for the command."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str) -> int:
+        return _FHIR_TASKS[value]
+
     return click.option(
-        "--task", type=click.IntRange(1, 2), required=True, help="1: relevant resource ids; 2: answer text."
+        "--task",
+        type=click.Choice(list(_FHIR_TASKS)),
+        required=True,
+        callback=parse,
+        help="fhir/1: relevant resource ids; fhir/2: answer text (1 and 2 accepted).",
     )(func)
+
+
+def _question_ids_option(verb: str) -> Any:
+    """``--case-ids`` (alias ``--question-ids``): repeatable, space- or comma-separated, like every command."""
+    return click.option(
+        "--case-ids",
+        "--question-ids",
+        "question_ids",
+        multiple=True,
+        help=f"{verb} only these questions (ids, space or comma separated; repeatable).",
+    )
 
 
 def _data_option(func: Any) -> Any:
@@ -68,6 +105,7 @@ def data_group() -> None:
 @click.option("--bundles", type=click.Path(exists=True, file_okay=False), help="Your FHIR bundles (e.g. Synthea).")
 @click.option("--questions", type=click.Path(exists=True, dir_okay=False), help="Your questions file (with --bundles).")
 @click.option("--split", "default_split", default="test", show_default=True, help="Split of questions naming none.")
+@output_options()
 @report_errors
 def data_build(
     out: str,
@@ -77,6 +115,7 @@ def data_build(
     bundles: str | None,
     questions: str | None,
     default_split: str,
+    output: Output,
 ) -> None:
     """Write a data folder: synthetic bundles (carebundle), or your bundles with generated or given questions."""
     from fhirqa.build import BuildOptions, build_from_bundles, build_synthetic
@@ -90,15 +129,16 @@ def data_build(
         dataset = build_from_bundles(out, bundles, options, questions, default_split)
     else:
         dataset = build_synthetic(out, options)
-    print_json({"root": dataset.root, **_stats(dataset)})
+    output.emit({"root": dataset.root, **_stats(dataset)})
 
 
 @data_group.command("stats")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@output_options()
 @report_errors
-def data_stats(folder: str) -> None:
+def data_stats(folder: str, output: Output) -> None:
     """Counts per split: questions, records, categories, relevant resources per question."""
-    print_json({"root": folder, **_stats(_load(folder))})
+    output.emit({"root": folder, **_stats(_load(folder))})
 
 
 def _stats(dataset: FhirDataset) -> dict[str, Any]:
@@ -134,10 +174,11 @@ def _summary(values: list[int]) -> dict[str, float] | None:
 
 
 @fhir_group.command("run")
-@click.argument("system")
+@system_argument
 @_data_option
 @_task_option
-@run_options(click.option("--question-ids", multiple=True, help="Subset of questions (ids, space or comma separated)."))
+@run_options(_question_ids_option("Run"))
+@output_options()
 @report_errors
 def run_command(
     system: str,
@@ -150,6 +191,7 @@ def run_command(
     settings: tuple[str, ...],
     batch_size: int,
     fresh: bool,
+    output: Output,
 ) -> None:
     """Run SYSTEM on a FHIR split; writes predictions (resumable) and OUT/submission.json."""
     from archehr.pipeline import run_system
@@ -160,18 +202,20 @@ def run_command(
     chosen = _question_ids(question_ids)
     harness_split = _split(data, split, chosen, to_split)
     cases = inputs_for(harness_split, fhir_task.subtask)
-    summary = run_system(
-        system,
-        harness_split,
-        cases,
-        fhir_task.subtask,
-        Path(out),
-        config=parse_config_overrides(config_file, settings),
-        batch_size=batch_size,
-        show_progress=True,
-        fresh=fresh,
-    )
-    print_json({"track": "fhir", "task": task, **summary})
+    with third_party_prints_to_log():
+        summary = run_system(
+            system,
+            harness_split,
+            cases,
+            fhir_task.subtask,
+            Path(out),
+            config=parse_config_overrides(config_file, settings),
+            batch_size=batch_size,
+            show_progress=show_progress(),
+            fresh=fresh,
+        )
+    result = {"track": "fhir", "task": task, **summary}
+    output.emit(result, lambda decimals: render_text({k: v for k, v in result.items() if k != "system_card"}, decimals))
 
 
 def _split(data: str, split: str, chosen: list[str] | None, to_split: Any) -> Any:
@@ -186,7 +230,7 @@ def _split(data: str, split: str, chosen: list[str] | None, to_split: Any) -> An
 @click.argument("submission", type=click.Path(dir_okay=False, path_type=Path))
 @_data_option
 @_task_option
-@click.option("--question-ids", multiple=True, help="Score only these questions.")
+@_question_ids_option("Score")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here (atomic).")
 @click.option(
     "--wordnet",
@@ -194,9 +238,17 @@ def _split(data: str, split: str, chosen: list[str] | None, to_split: Any) -> An
     show_default=True,
     help="METEOR synonyms: 'auto' (Debian wordnet-base when installed), 'none', or a WordNet 3.0 folder.",
 )
+@output_options()
 @report_errors
 def score_command(
-    submission: Path, data: str, split: str, task: int, question_ids: tuple[str, ...], out: Path | None, wordnet: str
+    submission: Path,
+    data: str,
+    split: str,
+    task: int,
+    question_ids: tuple[str, ...],
+    out: Path | None,
+    wordnet: str,
+    output: Output,
 ) -> None:
     """Score SUBMISSION (submission.json or a zip holding it): task 1 P/R/F1 over resource ids, task 2 METEOR."""
     from fhirqa.dataset import to_split
@@ -216,8 +268,9 @@ def score_command(
     if out is not None:
         report.write(out)
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    print_json(report.to_json())
+        click.echo(f"warning: {safe_text(warning)}", err=True)
+    data_out = report.to_json()
+    output.emit(data_out, lambda decimals: score_table(data_out, decimals))
 
 
 @fhir_group.command("forgetting")
@@ -234,6 +287,7 @@ def score_command(
 @config_options(config_help="classify-generate YAML.")
 @click.option("--max-questions", type=click.IntRange(1), default=None, help="Evaluate on the first N questions.")
 @click.option("--wordnet", default="auto", show_default=True, help="METEOR synonyms: auto, none, or a folder.")
+@output_options()
 @report_errors
 def forgetting_command(
     data: str,
@@ -245,6 +299,7 @@ def forgetting_command(
     settings: tuple[str, ...],
     max_questions: int | None,
     wordnet: str,
+    output: Output,
 ) -> None:
     """Train one adapter on task 1 then task 2, and separate adapters; report task-1 scores (F1, average
     precision, ROC AUC) before and after, and task-2 METEOR."""
@@ -261,7 +316,9 @@ def forgetting_command(
         max_questions=max_questions,
         wordnet=wordnet,
     )
-    summary = run_forgetting(options)
-    for row in format_table(summary):
-        click.echo(row, err=True)
-    print_json(summary)
+    with third_party_prints_to_log():
+        summary = run_forgetting(options)
+    if output.format == "json":
+        for row in format_table(summary):
+            click.echo(row, err=True)
+    output.emit(summary, lambda decimals: "\n".join(format_table(summary)))

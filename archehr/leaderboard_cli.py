@@ -6,14 +6,15 @@ entries not comparable), 2 a usage error (unknown entry, bad option).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from harness.cli_support import EXIT_FAILED_CHECK, parse_config_overrides, print_json, report_errors
-from harness.textutil import strip_control
+from harness.cli_support import EXIT_FAILED_CHECK, Output, output_options, parse_config_overrides, report_errors
+from harness.tasks import UnknownTaskError, get_task
 from leaderboard.schema import YEARS
 from leaderboard.store import ENV_DB, LeaderboardStore, UnknownEntryError, default_db_path
 
@@ -32,11 +33,26 @@ def _db_option(func: F) -> F:
 
 
 def _filter_options(func: F) -> F:
-    func = click.option("--split", default=None, help="Only this split (e.g. test-2026).")(func)
-    func = click.option("--subtask", type=click.IntRange(1, 4), default=None, help="Only this subtask.")(func)
-    return click.option(
+    """``--task ID`` (e.g. ``2026/3``, ``fhir/1``) or its parts ``--year``/``--subtask``, and ``--split``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, task_id: str | None, year: str | None, subtask: int | None, **kwargs: Any) -> Any:
+        if task_id is not None:
+            try:
+                task = get_task(task_id)
+            except UnknownTaskError as exc:
+                raise click.UsageError(str(exc)) from None
+            if (year is not None and year != task.edition) or (subtask is not None and subtask != task.number):
+                raise click.UsageError(f"--task {task.id} disagrees with --year/--subtask; give --task alone")
+            year, subtask = task.edition, task.number
+        return func(*args, year=year, subtask=subtask, **kwargs)
+
+    wrapper = click.option("--split", default=None, help="Only this split (e.g. test-2026).")(wrapper)
+    wrapper = click.option("--subtask", type=click.IntRange(1, 4), default=None, help="Only this subtask.")(wrapper)
+    wrapper = click.option(
         "--year", type=click.Choice(YEARS), default=None, help="Only this task year (fhir: the FHIR track)."
-    )(func)
+    )(wrapper)
+    return click.option("--task", "task_id", default=None, help="Only this task, e.g. 2026/3 or fhir/1.")(wrapper)  # type: ignore[return-value]
 
 
 def _open(db: Path | None, *, must_exist: bool = False) -> LeaderboardStore:
@@ -65,9 +81,10 @@ def leaderboard_group() -> None:
 @click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--system", default=None, help="System name for reports that carry none (overrides the report's).")
 @_db_option
+@output_options()
 @report_errors
-def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None) -> None:
-    """Add score reports (REPORT.json files, or folders holding score.json files). Prints JSON."""
+def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None, output: Output) -> None:
+    """Add score reports (REPORT.json files, or folders holding score.json files)."""
     from leaderboard.api import add_prepared, prepare_reports
 
     prepared = prepare_reports(reports, system=system)  # a bad report leaves no database behind
@@ -77,7 +94,7 @@ def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None) 
     for r in results:
         if not r.added:
             click.echo(f"note: {r.entry.source} is already on the board as #{r.entry.id}", err=True)
-    print_json(
+    output.emit(
         {
             "db": path,
             "entries": [
@@ -99,19 +116,19 @@ def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None) 
 
 @leaderboard_group.command("show")
 @_filter_options
-@click.option("--json", "as_json", is_flag=True, help="Print the tables as JSON instead.")
 @click.option("--all-columns", is_flag=True, help="Show secondary metrics too (rouge1, macro scores …).")
 @click.option("--signatures/--no-signatures", default=True, show_default=True, help="Print each column's signature.")
 @_db_option
+@output_options(legacy_json_flag=True)
 @report_errors
 def show_command(
     year: str | None,
     subtask: int | None,
     split: str | None,
-    as_json: bool,
     all_columns: bool,
     signatures: bool,
     db: Path | None,
+    output: Output,
 ) -> None:
     """The board: one table per comparable group, ↑/↓ per metric, the best value highlighted."""
     from leaderboard.api import load_tables, tables_json
@@ -123,12 +140,16 @@ def show_command(
             tables = load_tables(store, year=year, subtask=subtask, split=split)
     else:
         click.echo(f"note: no leaderboard database at {path} yet", err=True)
-    if as_json:
-        print_json(tables_json(tables))
-        return
-    from leaderboard.render_text import render_tables, stdout_console
 
-    render_tables(tables, stdout_console(), all_columns=all_columns, signatures=signatures)
+    def text(decimals: int) -> str:
+        from leaderboard.render_text import render_tables, stdout_console
+
+        console = stdout_console()
+        with console.capture() as captured:
+            render_tables(tables, console, all_columns=all_columns, signatures=signatures)
+        return captured.get().rstrip("\n")
+
+    output.emit(tables_json(tables), text)
 
 
 @leaderboard_group.command("export")
@@ -204,8 +225,8 @@ def export_command(
 @click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True)
 @click.option("--seed", type=int, default=12345, show_default=True)
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @_db_option
+@output_options(legacy_json_flag=True)
 @report_errors
 def compare_command(
     entry_a: str,
@@ -215,8 +236,8 @@ def compare_command(
     resamples: int,
     seed: int,
     confidence: float,
-    as_json: bool,
     db: Path | None,
+    output: Output,
 ) -> None:
     """Is ENTRY_A better than ENTRY_B? Paired tests over their per-case scores on the same cases.
 
@@ -228,25 +249,23 @@ def compare_command(
         a, b = _entry(store, entry_a, "ENTRY_A"), _entry(store, entry_b, "ENTRY_B")
     methods = METHODS if method == "both" else (method,)
     result = compare_entries(a, b, key=metric, methods=methods, resamples=resamples, seed=seed, confidence=confidence)
-    if as_json:
-        print_json(result.to_json())
-        return
-    click.echo(strip_control(_compare_text(result)))
+    output.emit(result.to_json(), lambda decimals: _compare_text(result, decimals))
 
 
-def _compare_text(result: Any) -> str:
+def _compare_text(result: Any, decimals: int = 2) -> str:
     from leaderboard.formatting import id_ranges
 
     first = result.tests[0]
     lines = [
         f"{result.a.label} vs {result.b.label} · {result.metric.key} on {result.a.split} "
         f"({len(result.case_ids)} cases: {id_ranges(result.case_ids)})",
-        f"  A = {first.a:.2f}   B = {first.b:.2f}   A - B = {first.delta:+.2f}",
+        f"  A = {first.a:.{decimals}f}   B = {first.b:.{decimals}f}   A - B = {first.delta:+.{decimals}f}",
     ]
     for t in result.tests:
         if t.ci_low is not None:
             lines.append(
-                f"  paired bootstrap: {t.confidence:.0%} CI [{t.ci_low:+.2f}, {t.ci_high:+.2f}], p = {t.p_value:.4f}"
+                f"  paired bootstrap: {t.confidence:.0%} CI [{t.ci_low:+.{decimals}f}, {t.ci_high:+.{decimals}f}], "
+                f"p = {t.p_value:.4f}"
             )
         else:
             lines.append(f"  approximate randomisation: p = {t.p_value:.4f}")
@@ -256,7 +275,8 @@ def _compare_text(result: Any) -> str:
 
 
 @leaderboard_group.command("html")
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Folder for index.html.")
 @click.option(
     "--data",
     default=None,
@@ -280,9 +300,11 @@ def _compare_text(result: Any) -> str:
 )
 @_filter_options
 @_db_option
+@output_options()
 @report_errors
 def html_command(
-    out_dir: Path,
+    out_dir: Path | None,
+    out: Path | None,
     data: str | None,
     include_case_text: bool,
     resamples: int,
@@ -292,11 +314,16 @@ def html_command(
     subtask: int | None,
     split: str | None,
     db: Path | None,
+    output: Output,
 ) -> None:
-    """Write OUT_DIR/index.html: a self-contained page (provenance, tables with significance clusters, charts,
-    per-case drill-down, system cards, signatures)."""
+    """Write OUT/index.html: a self-contained page (provenance, tables with significance clusters, charts,
+    per-case drill-down, system cards, signatures). The folder is --out (a positional OUT_DIR is still read)."""
     from archehr.published import published_references
     from archehr.reproduce import FiguresError
+
+    if (out_dir is None) == (out is None):
+        raise click.UsageError("give the page's folder once: --out DIR")
+    out_dir = out or out_dir
     from leaderboard.api import load_tables
     from leaderboard.render_html import PageOptions, write_page
 
@@ -314,21 +341,22 @@ def html_command(
     page = write_page(tables, out_dir, options=options)
     if include_case_text:
         click.echo(f"note: {page} contains credentialed case text: do not share it", err=True)
-    print_json({"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)})
+    output.emit({"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)})
 
 
 @leaderboard_group.command("rm")
 @click.argument("entry_ids", nargs=-1, required=True, type=int)
 @_db_option
+@output_options()
 @report_errors
-def rm_command(entry_ids: tuple[int, ...], db: Path | None) -> None:
+def rm_command(entry_ids: tuple[int, ...], db: Path | None, output: Output) -> None:
     """Remove entries by id (all or none)."""
     with _open(db, must_exist=True) as store:
         try:
             store.remove(*entry_ids)
         except UnknownEntryError as exc:
             raise click.BadParameter(str(exc), param_hint="ENTRY_IDS") from None
-    print_json({"removed": list(entry_ids)})
+    output.emit({"removed": list(entry_ids)})
 
 
 @click.command("reproduce")
@@ -350,13 +378,15 @@ def rm_command(entry_ids: tuple[int, ...], db: Path | None) -> None:
     help="Figures file [default: ./reproduce.yaml, else the harness's own].",
 )
 @click.option(
+    "--out",
     "--work-dir",
+    "work_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(".archehr") / "reproduce",
     show_default=True,
-    help="Runs, submissions and score reports.",
+    help="Folder for the runs, submissions and score reports.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@output_options(legacy_json_flag=True)
 @click.pass_context
 @report_errors
 def reproduce_command(
@@ -366,7 +396,7 @@ def reproduce_command(
     overrides: tuple[str, ...],
     figures: Path | None,
     work_dir: Path,
-    as_json: bool,
+    output: Output,
 ) -> None:
     """Check published figures: one line per figure, OK / FAIL (expected, got, tolerance) / SKIP (what to supply).
 
@@ -384,15 +414,15 @@ def reproduce_command(
     # Tests inject a runner through the context object: ``invoke(..., obj={"reproduce_runner": fake})``.
     runner = ctx.obj.get("reproduce_runner") if isinstance(ctx.obj, dict) else None
     outcomes = reproduce(chosen, data, overrides=settings, runner=runner, work_dir=work_dir)
-    if as_json:
-        print_json({"figures_file": book.path, "outcomes": [o.to_json() for o in outcomes]})
-    else:
-        for outcome in outcomes:
-            click.echo(outcome.line())
+
+    def text(decimals: int) -> str:
+        lines = [outcome.line() for outcome in outcomes]
         if not only:
-            for line in context_lines(book):
-                click.echo(line)
-        counts = {s: sum(o.status == s for o in outcomes) for s in ("OK", "FAIL", "SKIP")}
-        click.echo(f"{counts['OK']} ok, {counts['FAIL']} failed, {counts['SKIP']} skipped", err=True)
+            lines += context_lines(book)
+        return "\n".join(lines)
+
+    output.emit({"figures_file": book.path, "outcomes": [o.to_json() for o in outcomes]}, text)
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("OK", "FAIL", "SKIP")}
+    click.echo(f"{counts['OK']} ok, {counts['FAIL']} failed, {counts['SKIP']} skipped", err=True)
     if any(o.status == "FAIL" for o in outcomes):
         raise SystemExit(EXIT_FAILED_CHECK)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
+from harness.cli_support import show_progress
 from harness.config import CONTROL_KEYS, control_overrides
 from harness.data import SYNTHETIC, Split, Subtask, inputs_for, load_dataset, parse_id_ranges
 from harness.errors import HarnessError, InputError, MissingError
@@ -331,7 +332,13 @@ def default_runner(request: RunRequest) -> Mapping[str, MetricResult]:
     subtask = Subtask(request.subtask)
     cases = inputs_for(request.split, subtask)
     summary = run_system(
-        request.system, request.split, cases, subtask, request.work_dir, config=request.config, show_progress=True
+        request.system,
+        request.split,
+        cases,
+        subtask,
+        request.work_dir,
+        config=request.config,
+        show_progress=show_progress(),
     )
     report = score_submission(
         read_submission(Path(summary["submission"])), request.split, task_for(request.year, request.subtask)

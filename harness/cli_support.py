@@ -1,12 +1,15 @@
-"""Helpers shared by the CLI commands: JSON on stdout, one-line errors on stderr, exit codes.
+"""Helpers shared by the CLI commands: one option vocabulary, results as text or JSON on stdout, logs and
+one-line errors on stderr, exit codes.
 
 Exit codes: 0 ok, 1 a failed check (bad input, validation failed, reproduce FAIL), 2 a usage error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
+import io
 import json
 import logging
 import os
@@ -14,14 +17,19 @@ import re
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import yaml
 
-from harness.data.model import parse_id_ranges
+from harness.config import MODEL_DIR_KEY
+from harness.data.loader import load_dataset
+from harness.data.model import Split, parse_id_ranges
 from harness.errors import HarnessError, InputError
 from harness.tasks import Task, UnknownTaskError, editions, get_task, task_ids
 from harness.textutil import strip_control
@@ -193,6 +201,21 @@ def task_options(*, required: bool = True) -> Callable[[F], F]:
     return decorate
 
 
+def _known_system(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from harness.systems import UnknownSystemError, get_system_entry
+
+    try:
+        get_system_entry(value)
+    except UnknownSystemError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def system_argument(func: F) -> F:
+    """``SYSTEM``: a registered system name (an unknown name is a usage error, with "did you mean")."""
+    return click.argument("system", callback=_known_system)(func)
+
+
 def data_options(func: F) -> F:
     """``--data DIR|synthetic --split NAME``."""
     func = click.option("--split", required=True, help="Split folder name, e.g. dev, test, test-2026.")(func)
@@ -220,14 +243,35 @@ def config_options(config_help: str = "YAML config overrides.") -> Callable[[F],
     )
 
 
-def run_options(ids_option: Callable[[F], F]) -> Callable[[F], F]:
-    """The options of a run command: ``--out DIR``, ``ids_option`` (the command's subset of cases),
-    :func:`config_options`, ``--batch-size N``, ``--fresh``."""
+def model_dir_option(func: F) -> F:
+    """``--model-dir DIR``: the trained artefacts to use (what ``archehr train --model-dir`` wrote); the same as
+    ``--set model_dir=DIR``, folded into the command's ``settings`` (after any ``--set``, so it wins)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, model_dir: str | None, settings: tuple[str, ...], **kwargs: Any) -> Any:
+        if model_dir is not None:
+            settings = (*settings, f"{MODEL_DIR_KEY}={json.dumps(model_dir)}")
+        return func(*args, settings=settings, **kwargs)
+
+    return click.option(
+        "--model-dir",
+        type=click.Path(exists=True, file_okay=False),
+        default=None,
+        help="Trained artefacts (what `archehr train SYSTEM --model-dir DIR` wrote); same as --set model_dir=DIR.",
+    )(wrapper)  # type: ignore[return-value]
+
+
+def run_options(ids_option: Callable[[F], F], *, out_default: str | None = None) -> Callable[[F], F]:
+    """The options of a run command: ``--out DIR`` (required unless ``out_default``, a pattern of ``system``,
+    ``task`` and ``split``, is given), ``ids_option`` (the command's subset of cases), :func:`config_options`,
+    ``--model-dir DIR``, ``--batch-size N``, ``--fresh``."""
+    out_help = "Output folder (run store, submission" + (", score" if out_default else "") + ")."
+    if out_default:
+        out_help += f" [default: {out_default}]"
     return _chain(
-        click.option(
-            "--out", type=click.Path(file_okay=False), required=True, help="Output folder (run store + submission)."
-        ),
+        click.option("--out", type=click.Path(file_okay=False), required=out_default is None, help=out_help),
         ids_option,
+        model_dir_option,
         config_options(),
         click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True),
         click.option(
@@ -289,3 +333,260 @@ def case_ids_option(verb: str) -> Callable[[F], F]:
         callback=_parse_case_ids,
         help=f"{verb} only these cases, as the scorers' --case_ids_to_score (e.g. '21-120' or '1-3 5'; repeatable).",
     )
+
+
+# ------------------------------------------------------------------ data
+
+
+def load_split(data: str, split: str) -> Split:
+    """``--data``/``--split`` → the split; an unknown split is a failed check naming the folder."""
+    try:
+        return load_dataset(data).split(split)
+    except KeyError as exc:
+        raise InputError.one(str(exc.args[0]), file=data, field="split") from None
+
+
+# ------------------------------------------------------------------ output for people and machines
+
+FORMATS = ("text", "json")
+DEFAULT_DECIMALS = 2
+
+
+@dataclass(frozen=True)
+class Output:
+    """How a command prints its result: ``text`` for people (the default on a terminal), ``json`` otherwise."""
+
+    format: str
+    decimals: int | None = None
+
+    @property
+    def places(self) -> int:
+        """Decimals of numbers in text (``--decimals``, else 2)."""
+        return DEFAULT_DECIMALS if self.decimals is None else self.decimals
+
+    def emit(self, data: Any, text: Callable[[int], str] | None = None) -> None:
+        """Print ``data`` as JSON (numbers rounded only when ``--decimals`` was given), or ``text(decimals)``
+        (the generic :func:`render_text` of ``data`` when the command has no renderer of its own)."""
+        if self.format == "json":
+            print_json(data if self.decimals is None else round_floats(data, self.decimals))
+            return
+        click.echo((text or functools.partial(render_text, data))(self.places))
+
+
+def _stdout_is_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def output_options(*, legacy_json_flag: bool = False) -> Callable[[F], F]:
+    """``--format text|json`` (default: text on a terminal, JSON otherwise) and ``--decimals N``; the command
+    gets ``output`` (an :class:`Output`). ``legacy_json_flag`` keeps ``--json`` as an alias of
+    ``--format json``."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, fmt: str | None, decimals: int | None, **kwargs: Any) -> Any:
+            if kwargs.pop("as_json", False):
+                fmt = "json"
+            chosen = fmt or ("text" if _stdout_is_terminal() else "json")
+            return func(*args, output=Output(chosen, decimals), **kwargs)
+
+        options = [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(FORMATS),
+                default=None,
+                help="Result on stdout: text (a table for people) or json. [default: text on a terminal, else json]",
+            ),
+            click.option(
+                "--decimals",
+                type=click.IntRange(0, 12),
+                default=None,
+                help=f"Decimals of numbers (text default {DEFAULT_DECIMALS}; JSON is unrounded unless given).",
+            ),
+        ]
+        if legacy_json_flag:
+            options.append(click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format json."))
+        return _chain(*options)(wrapper)  # type: ignore[return-value]
+
+    return decorate
+
+
+def round_floats(data: Any, decimals: int) -> Any:
+    """``data`` with every float rounded to ``decimals`` places (containers copied)."""
+    if isinstance(data, float):
+        return round(data, decimals)
+    if isinstance(data, dict):
+        return {k: round_floats(v, decimals) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [round_floats(v, decimals) for v in data]
+    return data
+
+
+def format_number(value: Any, decimals: int) -> str:
+    """A number for a table: floats with ``decimals`` places, ``—`` for ``None``."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control and format characters (but newlines and tabs) shown escaped (``\x1b``), never sent
+    raw to a terminal."""
+    return "".join(
+        ascii(ch)[1:-1] if ch not in "\n\t" and unicodedata.category(ch) in {"Cc", "Cf"} else ch for ch in text
+    )
+
+
+def render_text(data: Any, decimals: int = DEFAULT_DECIMALS) -> str:
+    """A readable rendering of any JSON-able result: ``key: value`` lines, nested blocks indented, a list of
+    flat objects as an aligned table."""
+    return "\n".join(_text_lines(data, decimals, 0)) or "(nothing)"
+
+
+def _is_flat(value: Any) -> bool:
+    return not isinstance(value, dict | list | tuple)
+
+
+def _text_lines(data: Any, decimals: int, indent: int) -> list[str]:
+    pad = "  " * indent
+    if isinstance(data, dict):
+        lines: list[str] = []
+        for key, value in data.items():
+            if _is_flat(value) or (isinstance(value, list | tuple) and all(_is_flat(v) for v in value)):
+                lines.append(f"{pad}{safe_text(str(key))}: {_flat(value, decimals)}")
+            elif not value:
+                lines.append(f"{pad}{safe_text(str(key))}: (none)")
+            else:
+                lines.append(f"{pad}{safe_text(str(key))}:")
+                lines.extend(_text_lines(value, decimals, indent + 1))
+        return lines
+    if isinstance(data, list | tuple):
+        if data and all(isinstance(row, dict) and all(_is_flat(v) for v in row.values()) for row in data):
+            return [pad + line for line in table(data, decimals)]
+        lines = []
+        for item in data:
+            sub = _text_lines(item, decimals, indent + 1)
+            if sub:
+                lines.append(f"{pad}- {sub[0].lstrip()}")
+                lines.extend(sub[1:])
+        return lines
+    return [pad + _flat(data, decimals)]
+
+
+def _flat(value: Any, decimals: int) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_flat(v, decimals) for v in value) if value else "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return safe_text(format_number(value, decimals))
+
+
+def table(rows: list[dict[str, Any]], decimals: int = DEFAULT_DECIMALS, columns: list[str] | None = None) -> list[str]:
+    """Rows of flat objects as aligned text lines (header first); numbers right-aligned."""
+    names = columns or list(dict.fromkeys(k for row in rows for k in row))
+    cells = [[_flat(row.get(name), decimals) for name in names] for row in rows]
+    widths = [max([len(name)] + [len(r[i]) for r in cells]) for i, name in enumerate(names)]
+    numeric = [all(isinstance(row.get(n), int | float) or row.get(n) is None for row in rows) for n in names]
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    return [line(names), line(["-" * w for w in widths])] + [line(r) for r in cells]
+
+
+# ------------------------------------------------------------------ logging and third-party noise
+
+#: Loggers whose INFO records (progress of the main steps) show by default; everything else shows from WARNING.
+APP_LOGGERS = ("archehr",)
+#: Environment defaults that keep third-party libraries quiet unless ``-v`` (set only when not already set).
+QUIET_ENV = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false"}
+_THIRD_PARTY_STDOUT = logging.getLogger("third_party.stdout")
+_state = {"quiet": False}
+
+
+def show_progress() -> bool:
+    """Whether commands draw progress bars (on stderr, on a terminal): not under ``-q``."""
+    return not _state["quiet"]
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """Quiet by default: the app's progress (INFO of :data:`APP_LOGGERS`) and everyone's warnings on stderr,
+    progress bars on a terminal; third-party load reports and FutureWarnings silenced. ``-v``: INFO from
+    everyone and third-party reports; ``-vv``: DEBUG; ``-q``: errors only, no bars."""
+    _state["quiet"] = quiet
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(_StderrHandler())
+    if quiet:
+        root.setLevel(logging.ERROR)
+        os.environ["TQDM_DISABLE"] = "1"
+    else:
+        root.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    for name in APP_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR if quiet else min(logging.INFO, root.level))
+    logging.captureWarnings(True)
+    if verbose == 0:
+        for key, value in QUIET_ENV.items():
+            os.environ.setdefault(key, value)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+    if "transformers" in sys.modules and verbose == 0:  # already imported (tests): quiet it directly
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+
+class _LogWriter(io.TextIOBase):
+    """A text stream that turns each written line into an INFO record of ``third_party.stdout``."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._buffer += text
+        *lines, self._buffer = self._buffer.split("\n")
+        for line in lines:
+            if line.strip():
+                _THIRD_PARTY_STDOUT.info("%s", safe_text(line.strip()))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._buffer.strip():
+            _THIRD_PARTY_STDOUT.info("%s", safe_text(self._buffer.strip()))
+        self._buffer = ""
+
+
+@contextlib.contextmanager
+def third_party_prints_to_log() -> Iterator[None]:
+    """Route what libraries ``print`` while computing (QuickUMLS' "COMPLETED: …") into the log, keeping stdout
+    for the command's result. Wrap the computation, never the printing of the result."""
+    writer = _LogWriter()
+    try:
+        with contextlib.redirect_stdout(writer):
+            yield
+    finally:
+        writer.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -233,6 +234,8 @@ def build_system(name: str, config: Mapping[str, Any] | None = None) -> System:
     return system
 
 
+#: The module namespace of system files loaded by :func:`load_system_file`.
+_USER_FILES = "archehr_user_systems"
 #: Namespace packages whose sub-packages are separate systems (the built-ins live in ``systems.<name>``).
 _SYSTEM_NAMESPACES = ("systems",)
 
@@ -248,6 +251,8 @@ def source_files(builder: Builder) -> tuple[Path, ...]:
     if module is None or path is None:
         return ()
     parts = builder.__module__.split(".")
+    if parts[0] == _USER_FILES:  # a plain file loaded with --system-module: that file alone
+        return (Path(path),)
     depth = 2 if parts[0] in _SYSTEM_NAMESPACES and len(parts) > 1 else 1
     if len(parts) == 1 and Path(path).name != "__init__.py":
         return (Path(path),)
@@ -267,3 +272,38 @@ def source_hash(paths: Sequence[Path]) -> str:
         digest.update(path.relative_to(base).as_posix().encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+#: Environment variable naming system files to load (``os.pathsep``-separated), like ``--system-module``.
+ENV_SYSTEM_MODULES = "ARCHEHR_SYSTEM_MODULES"
+_loaded_files: dict[str, str] = {}
+
+
+def load_system_file(path: str | os.PathLike[str]) -> str:
+    """Import a plain Python file that registers systems (``register_system``), like lm-eval's
+    ``--include_path``; returns the module name it was imported under. Loading the same file twice is a no-op."""
+    file = Path(path).resolve()
+    if not file.is_file() or file.suffix != ".py":
+        raise HarnessError(f"{path}: not a Python file (--system-module takes path/to/file.py)")
+    key = str(file)
+    if key in _loaded_files:
+        return _loaded_files[key]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    name = f"{_USER_FILES}.{file.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise HarnessError(f"{path}: cannot be imported as a module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    _loaded_files[key] = name
+    return name
+
+
+def system_files_from_env() -> list[str]:
+    """The files named by ``$ARCHEHR_SYSTEM_MODULES`` (empty entries ignored)."""
+    return [p for p in os.environ.get(ENV_SYSTEM_MODULES, "").split(os.pathsep) if p.strip()]

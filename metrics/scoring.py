@@ -128,7 +128,7 @@ class SubmissionScorer:
                 self._prepared[family] = metric.prepare(self._references(family))
             outputs = metric.score_outputs(self._prepared[family], predictions, sources)
         except MetricUnavailable as exc:
-            logger.warning("%s unavailable: %s", family, exc.reason)
+            logger.info("%s unavailable: %s", family, exc.reason)  # the report (and the CLI) says it once
             self._failed[family] = Unavailable(exc.reason, exc.fix)
             return self._failed[family]
         return {key: _checked(family, key, outputs.get(key), len(predictions)) for key in keys}

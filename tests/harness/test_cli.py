@@ -71,11 +71,11 @@ def test_systems_lists_json() -> None:
     assert systems["baseline"]["subtasks"] == [1, 2, 3, 4]
 
 
-def test_unknown_system_is_a_one_line_error(tmp_path: Path) -> None:
+def test_unknown_system_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke(
         "run", "baselne", "--data", "synthetic", "--split", "test", "--subtask", "1", "--out", str(tmp_path)
     )
-    assert result.exit_code == 1 and "did you mean baseline" in result.stderr
+    assert result.exit_code == 2 and "did you mean baseline" in result.stderr
 
 
 def test_usage_error_exit_2() -> None:

@@ -45,10 +45,10 @@ def test_add_show_export_compare_html_rm(tmp_path, db, report_file):
     assert table["n_cases"] == 47 and table["case_ids"] == "121-167"
     assert "overall_score" in table["rows"][0]["best"]
 
-    text = _invoke("show", db=db)
+    text = _invoke("show", "--format", "text", db=db)
     assert text.exit_code == 0
     assert "Overall ↑" in text.stdout and "alpha #1" in text.stdout and "Signatures:" in text.stdout
-    assert "empty" in _invoke("show", "--subtask", "4", db=db).stdout
+    assert "empty" in _invoke("show", "--format", "text", "--subtask", "4", db=db).stdout
 
     exported = _invoke("export", "--format", "csv", db=db)
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
@@ -58,7 +58,7 @@ def test_add_show_export_compare_html_rm(tmp_path, db, report_file):
     assert as_json["schema_version"] == 1 and len(as_json["entries"]) == 2
     assert as_json["entries"][0]["metrics"]["bleu"]["per_case"]
 
-    compared = _invoke("compare", "1", "beta", "--resamples", "500", db=db)
+    compared = _invoke("compare", "1", "beta", "--resamples", "500", "--format", "text", db=db)
     assert compared.exit_code == 0, compared.output
     assert "alpha #1 vs beta #2" in compared.stdout and "paired bootstrap: 95% CI" in compared.stdout
     assert "approximate randomisation: p = " in compared.stdout and "seed:12345" in compared.stdout

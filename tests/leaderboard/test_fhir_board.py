@@ -98,7 +98,7 @@ def test_show_year_fhir_tables(board: Path, report_file, monkeypatch: pytest.Mon
     gold_row = tables[0]["rows"][0]
     assert gold_row["values"]["overall_score"] == gold_row["values"]["strict_micro_f1"] == 100.0
 
-    text = _ok(leaderboard_group, "show", "--db", str(board), "--year", "fhir").stdout
+    text = _ok(leaderboard_group, "show", "--format", "text", "--db", str(board), "--year", "fhir").stdout
     assert text.index(TITLES[0]) < text.index(TITLES[1])
     assert "Strict micro F1 ↑" in text and "METEOR ↑" in text and "Strict macro F1" not in text
     assert text.count("gold #") == 2 and text.count("weak #") == 2 and "archehr-st3" not in text
@@ -106,9 +106,11 @@ def test_show_year_fhir_tables(board: Path, report_file, monkeypatch: pytest.Mon
     assert "lexical only" not in text  # METEOR and P/R/F1 are the track's whole metric set
     assert (
         "Strict macro F1 ↑"
-        in _ok(leaderboard_group, "show", "--db", str(board), "--year", "fhir", "--all-columns").stdout
+        in _ok(
+            leaderboard_group, "show", "--format", "text", "--db", str(board), "--year", "fhir", "--all-columns"
+        ).stdout
     )
-    only_2026 = _ok(leaderboard_group, "show", "--db", str(board), "--year", "2026").stdout
+    only_2026 = _ok(leaderboard_group, "show", "--format", "text", "--db", str(board), "--year", "2026").stdout
     assert "2026 Subtask 3 · answer generation" in only_2026 and "FHIR" not in only_2026
 
 

@@ -49,7 +49,7 @@ def test_published_figures_are_listed():
 @pytest.mark.parametrize("data_args", [[], ["--data", SYNTHETIC]])
 def test_without_real_data_every_figure_is_a_skip_saying_what_to_supply(data_args, tmp_path):
     result = CliRunner().invoke(
-        reproduce_command, [*data_args, "--figures", str(REPO_FIGURES), "--work-dir", str(tmp_path)]
+        reproduce_command, [*data_args, "--format", "text", "--figures", str(REPO_FIGURES), "--work-dir", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if not line.startswith("INFO")]
@@ -122,7 +122,7 @@ def test_ok_fail_and_skip_with_a_fake_runner(tmp_path, data_dir):
     figures = _figures(tmp_path, requires_config={"model_dir": "train it first"})
     result = CliRunner().invoke(
         reproduce_command,
-        ["--data", str(data_dir), "--figures", str(figures), "--work-dir", str(tmp_path / "work")],
+        ["--data", str(data_dir), "--format", "text", "--figures", str(figures), "--work-dir", str(tmp_path / "work")],
         obj={"reproduce_runner": _fake_runner(calls)},
     )
     assert result.exit_code == 1, result.output  # a FAIL
@@ -192,7 +192,7 @@ def test_missing_split_cases_and_assets_are_skips(tmp_path, data_dir):
     )
     result = CliRunner().invoke(
         reproduce_command,
-        ["--data", str(data_dir), "--figures", str(figures)],
+        ["--data", str(data_dir), "--format", "text", "--figures", str(figures)],
         obj={"reproduce_runner": _fake_runner([])},
         env={"ARCHEHR_QUICKUMLS_INDEX": str(tmp_path / "nowhere")},
     )
@@ -267,7 +267,18 @@ def test_a_crashing_run_propagates_and_a_missing_piece_is_a_skip(tmp_path, data_
     from harness.errors import MissingError
 
     figures = _figures(tmp_path)
-    args = ["--data", str(data_dir), "--figures", str(figures), "--only", "bleu", "--work-dir", str(tmp_path / "w")]
+    args = [
+        "--data",
+        str(data_dir),
+        "--figures",
+        str(figures),
+        "--only",
+        "bleu",
+        "--work-dir",
+        str(tmp_path / "w"),
+        "--format",
+        "text",
+    ]
 
     def crash(request: RunRequest) -> dict[str, MetricResult]:
         raise KeyError("a bug")
