@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from harness.data.model import Case, CaseKey, Split, Subtask, sort_ids
@@ -396,18 +396,14 @@ register_task(
         word_split="single-space",
     )
 )
+# The FHIR track: its tasks read and are scored like 2026 subtasks 2 and 3 (docs/fhir_track.md).
 register_task(
-    Task(
+    replace(
+        _REGISTRY["2026/2"],
         id="fhir/1",
         edition="fhir",
         number=1,
         title="relevant resources",
-        subtask=Subtask.EVIDENCE_IDENTIFICATION,
-        prediction="sentence-ids",
-        prediction_field="prediction",
-        gold_fields=("key.relevance",),
-        gold=gold_evidence,
-        families=("evidence",),
         # every gold resource is "essential", so the lenient keys would repeat the strict ones
         output_keys=(*prf_keys("strict_macro", "strict_micro"), "overall_score"),
         combined=(Combined("overall_score", ("strict_micro_f1",), "Overall", "strict micro-F1 over resource ids"),),
@@ -417,23 +413,18 @@ register_task(
     )
 )
 register_task(
-    Task(
+    replace(
+        _REGISTRY["2026/3"],
         id="fhir/2",
         edition="fhir",
         number=2,
         title="answer (METEOR)",
-        subtask=Subtask.ANSWER_GENERATION,
-        prediction="text",
-        prediction_field="prediction",
         gold_fields=("key.clinician_answer_without_citations",),
-        gold=gold_answer,
         families=("meteor",),
         output_keys=("meteor", "overall_score"),
         combined=(Combined("overall_score", ("meteor",), "Overall", "METEOR against the reference answer"),),
         primary=frozenset({"overall_score", "meteor"}),
         column_order=("overall_score", "meteor"),
-        max_words=75,
-        word_split="whitespace",
         official=False,
     )
 )
