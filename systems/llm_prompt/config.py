@@ -27,6 +27,7 @@ class LLMPromptConfig:
     model_path: str | None = None  # transformers backend: a model folder (None: the packaged SmolLM2-135M)
     api_key_env: str = "ARCHEHR_LLM_API_KEY"  # environment variable holding the API key, if the server wants one
     allow_remote: bool = False  # data-use guard: hosts outside loopback/private networks need this
+    extra_body: Mapping[str, Any] = field(default_factory=dict)  # extra request fields, e.g. chat_template_kwargs
     concurrency: int = 4
     timeout_s: float = 300.0
     max_retries: int = 4  # HTTP retries on 429/5xx/timeouts (exponential backoff)
@@ -82,6 +83,7 @@ class LLMPromptConfig:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["prompts"] = dict(self.prompts)
+        data["extra_body"] = dict(self.extra_body)
         return data
 
 
@@ -114,6 +116,10 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         if not isinstance(value, str):
             raise LLMPromptConfigError(f"llm-prompt config {name}: expected a string, got {value!r}")
         return value
+    if name == "extra_body":
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise LLMPromptConfigError(f"llm-prompt config {name}: expected a mapping of request fields")
+        return dict(value)
     if origin is Mapping or hint is Mapping:
         if not isinstance(value, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()

@@ -1,4 +1,6 @@
-"""Parse and validate model outputs per subtask; ``None`` means "invalid, ask again"."""
+"""Parse and validate model outputs per subtask; ``None`` means "invalid, ask again".
+
+Reasoning blocks (``<think>…</think>``, as Qwen3 writes them) are dropped before parsing."""
 
 from __future__ import annotations
 
@@ -9,16 +11,24 @@ from typing import Any
 
 from harness.textutil import cut_words
 
-_LABEL = re.compile(r"^\s*(?:clinician question|question|answer|rewritten question)\s*:\s*", re.IGNORECASE)
+_LABEL = re.compile(
+    r"^\s*(?:clinician question|patient message|question|answer|rewritten question)\s*:\s*", re.IGNORECASE
+)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _CITATION = re.compile(r"\s*\|\s*\d+(?:\s*,\s*\d+)*\s*\|")
 _BARS = re.compile(r"[|\[(]\s*(\d+(?:\s*[,;]\s*\d+)*)\s*[|\])]")
+
+
+def strip_reasoning(raw: str) -> str:
+    """The reply without ``<think>`` blocks (an unclosed one runs to the end)."""
+    return _THINK.sub("", raw).strip()
 
 
 def clean_text(raw: str, limit: int, *, first_line: bool = False) -> str | None:
     """The reply without a leading label, quotes or citation marks (only its first line with ``first_line``),
     whitespace collapsed and cut to ``limit`` words; ``None`` when nothing is left."""
-    text = raw.strip()
+    text = strip_reasoning(raw)
     fenced = _FENCE.search(text)
     if fenced:
         text = fenced.group(1).strip()
@@ -36,7 +46,7 @@ def clean_text(raw: str, limit: int, *, first_line: bool = False) -> str | None:
 def _json_values(raw: str, opener: str, closer: str) -> list[Any]:
     """Every JSON value starting at an ``opener`` character of ``raw`` that parses (first ones first)."""
     decoder = json.JSONDecoder()
-    text = raw.strip()
+    text = strip_reasoning(raw)
     fenced = _FENCE.search(text)
     if fenced:
         text = fenced.group(1)
@@ -65,8 +75,9 @@ def parse_id_list(raw: str, known: Sequence[str]) -> list[str] | None:
     list naming only unknown ids is invalid. Falls back to a bare ``1, 4, 7`` reply."""
     valid = set(known)
     candidates = [v for v in _json_values(raw, "[", "]") if isinstance(v, list)]
-    if not candidates and re.fullmatch(r"[\s\d,;]+", raw.strip() or "x"):
-        candidates = [re.findall(r"\d+", raw)]
+    bare = strip_reasoning(raw)
+    if not candidates and re.fullmatch(r"[\s\d,;]+", bare or "x"):
+        candidates = [re.findall(r"\d+", bare)]
     for value in candidates:
         ids = [i for i in (_as_id(v) for v in value) if i is not None]
         kept = [i for i in dict.fromkeys(ids) if i in valid]
@@ -78,6 +89,7 @@ def parse_id_list(raw: str, known: Sequence[str]) -> list[str] | None:
 def parse_cited_answer(raw: str, known: Sequence[str]) -> list[str] | None:
     """The note sentence ids an answer cites as ``|3|``, ``|2,5|``, ``[4]`` or ``(4)``; none cited is invalid."""
     valid = set(known)
+    raw = strip_reasoning(raw)
     cited = [i for group in _BARS.findall(raw) for i in re.findall(r"\d+", group)]
     kept = [i for i in dict.fromkeys(cited) if i in valid]
     return kept or None

@@ -146,6 +146,7 @@ class LLMPromptSystem:
             timeout_s=cfg.timeout_s,
             retry=RetryPolicy(max_retries=cfg.max_retries),
             allow_remote=cfg.allow_remote,
+            extra_body=cfg.extra_body,
         )
 
     @property

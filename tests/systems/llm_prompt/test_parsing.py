@@ -15,6 +15,12 @@ def test_id_lists_in_their_usual_disguises() -> None:
     assert parse_id_list('["2", "99"]', IDS) == ["2"]  # unknown ids dropped
 
 
+def test_reasoning_blocks_are_ignored() -> None:
+    assert parse_id_list('<think>maybe [1] or [2]?</think>\n["3"]', IDS) == ["3"]
+    assert parse_id_list("<think>still thinking [1]", IDS) is None
+    assert clean_text("<think>hmm</think>When can he work?", 15) == "When can he work?"
+
+
 def test_invalid_id_lists() -> None:
     assert parse_id_list("Sentence two is relevant.", IDS) is None
     assert parse_id_list('["42", "77"]', IDS) is None  # nothing known
