@@ -167,8 +167,8 @@ def main() -> None:
                 for run in pair:
                     print(
                         f"subtask {subtask} n={run['samples']}: {run['score_key']} {run['score']}, "
-                        f"{run['requests']} requests, {run['completion_tokens']} completion tokens, {run['seconds']} s, "
-                        f"{run['invalid_cases']} invalid case(s)",
+                        f"{run['requests']} requests, {run['completion_tokens']} completion tokens, "
+                        f"{run['seconds']} s, {run['invalid_cases']} invalid case(s)",
                         file=sys.stderr,
                     )
                 cost = round(five["seconds"] / one["seconds"], 2) if one["seconds"] else None

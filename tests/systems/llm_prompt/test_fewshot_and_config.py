@@ -40,13 +40,13 @@ def test_fewshot_best_match_comes_last() -> None:
 
 
 def test_config_refuses_unknown_keys_bad_types_and_ranges() -> None:
-    with pytest.raises(LLMPromptConfigError, match="unknown llm-prompt config key.*smaples"):
+    with pytest.raises(LLMPromptConfigError, match=r"unknown llm-prompt config key.*smaples"):
         LLMPromptConfig.from_overrides({"smaples": 5})
     with pytest.raises(LLMPromptConfigError, match="samples: expected an integer"):
         LLMPromptConfig.from_overrides({"samples": "five"})
     with pytest.raises(LLMPromptConfigError, match="evidence_mode"):
         LLMPromptConfig.from_overrides({"evidence_mode": "vote"})
-    with pytest.raises(LLMPromptConfigError, match="vote_threshold=0.0"):
+    with pytest.raises(LLMPromptConfigError, match=r"vote_threshold=0\.0"):
         LLMPromptConfig.from_overrides({"vote_threshold": 0})
     assert LLMPromptConfig.from_overrides({"temperature": 1}).temperature == 1.0
 
@@ -64,7 +64,7 @@ def test_prompt_override_by_path_changes_the_fingerprint(tmp_path: Path) -> None
         load_prompts(LLMPromptConfig.from_overrides({"prompts": {"subtask9": str(custom)}}))
     broken = tmp_path / "broken.txt"
     broken.write_text("{% for x in %}", encoding="utf-8")
-    with pytest.raises(LLMPromptConfigError, match="broken.txt line 1"):
+    with pytest.raises(LLMPromptConfigError, match=r"broken\.txt line 1"):
         load_prompts(LLMPromptConfig.from_overrides({"prompts": {"subtask3": str(broken)}}))
 
 
