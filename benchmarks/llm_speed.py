@@ -123,6 +123,7 @@ def main() -> None:
     parser.add_argument("--sc-max-tokens", type=int, default=64, help="completion tokens per llm-prompt request")
     parser.add_argument("--cases", type=int, default=12, help="synthetic test cases for self-consistency (max 12)")
     parser.add_argument("--threads", type=int, default=None, help="server CPU threads (default: all cores)")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the self-consistency comparison")
     args = parser.parse_args()
 
     from llmkit.server import LocalServer, free_port
@@ -156,6 +157,8 @@ def main() -> None:
         )
         print(f"tokens/s ratio concurrency 8 vs 1: {result['throughput_ratio_8_vs_1']}", file=sys.stderr)
 
+        if args.throughput_only:
+            return
         sc = []
         with tempfile.TemporaryDirectory(prefix="llm-speed-") as tmp:
             for subtask in (2, 4):
@@ -181,7 +184,7 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
-    print(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     state = tmp_path_factory.mktemp("llm-server") / "server.json"
     runner = CliRunner()
     started = runner.invoke(
-        llm_group, ["serve", "--detach", "--port", str(free_port()), "--threads", "2", "--state-file", str(state)]
+        llm_group, ["serve", "--detach", "--port", str(free_port()), "--threads", "1", "--state-file", str(state)]
     )
     assert started.exit_code == 0, started.output
     info = json.loads(started.stdout)
@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 def test_llm_prompt_through_the_local_server(server: dict[str, Any], subtask: int, tmp_path: Path) -> None:
     out = tmp_path / f"subtask{subtask}"
     args = ["run", "llm-prompt", "--data", "synthetic", "--split", "test", "--subtask", str(subtask)]
-    args += ["--case-ids", *CASES, "--out", str(out), "--set", f"base_url={server['base_url']}"]
+    args += ["--case-ids", "21-22", "--out", str(out), "--set", f"base_url={server['base_url']}"]
     # tiny and bounded: one sample, no parse retries (a 135M model often fails the format: the safe
     # prediction path is part of what this checks), one few-shot example
     args += ["--set", "max_tokens=16", "--set", "parse_retries=0", "--set", "fewshot_k=1"]
