@@ -65,7 +65,14 @@ def throughput(base_url: str, model: str, n: int, max_tokens: int, concurrency: 
 
 
 def self_consistency(
-    base_url: str, model: str, subtask: int, samples: int, cases: int, max_tokens: int, workdir: Path
+    base_url: str,
+    model: str,
+    subtask: int,
+    samples: int,
+    cases: int,
+    max_tokens: int,
+    parse_retries: int,
+    workdir: Path,
 ) -> dict[str, Any]:
     from harness.data import Subtask, inputs_for, load_dataset
     from metrics.scoring import ScoringOptions, score_submission
@@ -85,6 +92,7 @@ def self_consistency(
             "max_tokens": max_tokens,
             "concurrency": 4,
             "timeout_s": 600.0,
+            "parse_retries": parse_retries,
         }
     )
     system = LLMPromptSystem(config, cache_path=workdir / f"cache-{subtask}-{samples}.jsonl")
@@ -121,6 +129,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=32, help="completion tokens per throughput request")
     parser.add_argument("--sc-max-tokens", type=int, default=64, help="completion tokens per llm-prompt request")
+    parser.add_argument("--parse-retries", type=int, default=0, help="llm-prompt parse_retries (0: count invalid)")
     parser.add_argument("--cases", type=int, default=12, help="synthetic test cases for self-consistency (max 12)")
     parser.add_argument("--threads", type=int, default=None, help="server CPU threads (default: all cores)")
     parser.add_argument("--throughput-only", action="store_true", help="skip the self-consistency comparison")
@@ -163,7 +172,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="llm-speed-") as tmp:
             for subtask in (2, 4):
                 pair = [
-                    self_consistency(base_url, model, subtask, n, args.cases, args.sc_max_tokens, Path(tmp))
+                    self_consistency(
+                        base_url, model, subtask, n, args.cases, args.sc_max_tokens, args.parse_retries, Path(tmp)
+                    )
                     for n in (1, 5)
                 ]
                 one, five = pair
