@@ -142,8 +142,11 @@ class OpenAIBackend:
             except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as exc:
                 # APITimeoutError is an APIConnectionError; InternalServerError covers every 5xx.
                 if attempt >= self.retry.max_retries:
+                    hint = ""
+                    if isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError):
+                        hint = " (is the server running? the local one starts with `archehr llm serve`)"
                     raise LLMError(
-                        f"{self.base_url}: giving up after {attempt + 1} attempts: {_describe(exc)}"
+                        f"{self.base_url}: giving up after {attempt + 1} attempts: {_describe(exc)}{hint}"
                     ) from exc
                 retry_after = _retry_after(exc)
                 delay = self.retry.wait(attempt, retry_after)

@@ -78,3 +78,11 @@ def test_a_torn_last_line_is_dropped_and_appends_start_on_a_fresh_line(tmp_path:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["completion"]["text"] for line in lines] == ["a", "b"]
     assert reopened.get("m", _request(1)) is not None and reopened.get("m", _request(2)) is None
+
+
+def test_no_server_is_one_clear_error() -> None:
+    from llmkit.server import free_port
+
+    backend = OpenAIBackend(f"http://127.0.0.1:{free_port()}/v1", "m", retry=RetryPolicy(max_retries=1, backoff_s=0.01))
+    with pytest.raises(LLMError, match="is the server running"):
+        backend.complete(_request())
