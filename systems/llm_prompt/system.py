@@ -163,7 +163,14 @@ class LLMPromptSystem:
             from harness.data.loader import load_dataset
 
             split = load_dataset(self.config.fewshot_data).split(self.config.fewshot_split)
-            self._retrievers[need_answer] = FewShotRetriever(split, need_answer=need_answer)
+            retriever = FewShotRetriever(split, need_answer=need_answer)
+            if not retriever.pool and self.config.fewshot_k > 0:
+                logger.warning(
+                    "llm-prompt: %s/%s has no annotated case to use as a few-shot example; prompting zero-shot",
+                    self.config.fewshot_data,
+                    self.config.fewshot_split,
+                )
+            self._retrievers[need_answer] = retriever
         return self._retrievers[need_answer]
 
     def _handler(self, subtask: Subtask) -> _Handler:
