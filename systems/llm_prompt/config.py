@@ -54,7 +54,7 @@ class LLMPromptConfig:
     def __post_init__(self) -> None:
         checks = {
             "concurrency": self.concurrency >= 1,
-            "samples": self.samples >= 1,
+            "samples": 1 <= self.samples <= 100,
             "vote_threshold": 0 < self.vote_threshold <= 1,
             "fewshot_k": self.fewshot_k >= 0,
             "parse_retries": self.parse_retries >= 0,
