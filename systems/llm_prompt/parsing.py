@@ -17,7 +17,9 @@ _LABEL = re.compile(
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _CITATION = re.compile(r"\s*\|\s*\d+(?:\s*,\s*\d+)*\s*\|")
-_BARS = re.compile(r"[|\[(]\s*(\d+(?:\s*[,;]\s*\d+)*)\s*[|\])]")
+_ANSWER_END = re.compile(r"[\s.,;:!)`*]*")
+# |3| or |2,5| anywhere; [3] or (3) only inline (at a line start it is an echoed note's sentence tag)
+_BARS = re.compile(r"(?:\||(?<=[^\s])[ \t]?[\[(])\s*(\d+(?:\s*[,;]\s*\d+)*)\s*[|\])]")
 
 
 def strip_reasoning(raw: str) -> str:
@@ -43,8 +45,9 @@ def clean_text(raw: str, limit: int, *, first_line: bool = False) -> str | None:
     return cut_words(text, limit) if text else None
 
 
-def _json_values(raw: str, opener: str, closer: str) -> list[Any]:
-    """Every JSON value starting at an ``opener`` character of ``raw`` that parses (first ones first)."""
+def _json_values(raw: str, opener: str) -> list[Any]:
+    """Every JSON value starting at an ``opener`` character of ``raw`` that parses and ends its line (bar
+    closing punctuation), first ones first."""
     decoder = json.JSONDecoder()
     text = strip_reasoning(raw)
     fenced = _FENCE.search(text)
@@ -53,10 +56,12 @@ def _json_values(raw: str, opener: str, closer: str) -> list[Any]:
     found = []
     for match in re.finditer(re.escape(opener), text):
         try:
-            value, _ = decoder.raw_decode(text[match.start() :])
+            value, end = decoder.raw_decode(text[match.start() :])
         except json.JSONDecodeError:
             continue
-        found.append(value)
+        rest_of_line = text[match.start() + end :].split("\n", 1)[0]
+        if _ANSWER_END.fullmatch(rest_of_line):  # "[1] HPI: …" is a sentence tag (an echoed note), not a reply
+            found.append(value)
     return found
 
 
@@ -74,7 +79,7 @@ def parse_id_list(raw: str, known: Sequence[str]) -> list[str] | None:
     """A JSON list of note sentence ids (numbers or strings); ``[]`` is valid. Unknown ids are dropped, but a
     list naming only unknown ids is invalid. Falls back to a bare ``1, 4, 7`` reply."""
     valid = set(known)
-    candidates = [v for v in _json_values(raw, "[", "]") if isinstance(v, list)]
+    candidates = [v for v in _json_values(raw, "[") if isinstance(v, list)]
     bare = strip_reasoning(raw)
     if not candidates and re.fullmatch(r"[\s\d,;]+", bare or "x"):
         candidates = [re.findall(r"\d+", bare)]
@@ -101,7 +106,7 @@ def parse_alignment(raw: str, answer_ids: Sequence[str], known: Sequence[str]) -
     Valid when at least one answer id is recognised; answer sentences it leaves out get no links."""
     valid = set(known)
     answers = set(answer_ids)
-    for value in _json_values(raw, "{", "}") + _json_values(raw, "[", "]"):
+    for value in _json_values(raw, "{") + _json_values(raw, "["):
         pairs: list[tuple[Any, Any]] = []
         if isinstance(value, dict) and "answer_id" not in value:
             pairs = list(value.items())

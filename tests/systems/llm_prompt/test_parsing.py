@@ -25,12 +25,16 @@ def test_invalid_id_lists() -> None:
     assert parse_id_list("Sentence two is relevant.", IDS) is None
     assert parse_id_list('["42", "77"]', IDS) is None  # nothing known
     assert parse_id_list("[1, 2", IDS) is None  # unclosed
+    echoed = "[1] HPI: 24M s/p snowboarding accident.\n[2] FAST positive in LUQ."
+    assert parse_id_list(echoed, IDS) is None  # the note echoed back: sentence tags, not an answer
+    assert parse_id_list(echoed + '\nAnswer: ["2"]', IDS) == ["2"]
 
 
 def test_cited_answer_keeps_the_cited_ids() -> None:
     assert parse_cited_answer("You can walk. |2| Avoid lifting for 6 weeks. |4,5|", IDS) == ["2", "4", "5"]
     assert parse_cited_answer("You can walk [3].", IDS) == ["3"]
     assert parse_cited_answer("You can walk.", IDS) is None
+    assert parse_cited_answer("[1] HPI: 24M s/p accident.\n[2] FAST positive.", IDS) is None  # echoed note
 
 
 def test_alignment_object_or_entry_list() -> None:
