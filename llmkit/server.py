@@ -12,10 +12,12 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
+from harness.assets import cache_dir
 from harness.errors import HarnessError
 
 logger = logging.getLogger(__name__)
@@ -48,9 +53,37 @@ def local_model_folder() -> Path:
     return ref.path
 
 
+def local_served_folder() -> Path:
+    """What the local server serves: the converted folder's files, linked, with ``do_sample: true`` in its
+    generation config (``transformers serve`` turns sampling off for temperature 0 but never on, so without
+    it every "sample" would be the greedy answer). Built once in the harness cache; the source stays as is."""
+    source = local_model_folder()
+    target = cache_dir() / "llm-server" / "models" / source.name
+    if (target / "generation_config.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / "generation_config.json").is_file():
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            for item in source.iterdir():
+                if item.is_file() and item.name != "generation_config.json":
+                    (tmp / item.name).symlink_to(item.resolve())
+            config_path = source / "generation_config.json"
+            config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+            config["do_sample"] = True
+            (tmp / "generation_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return target
+
+
 def local_model_name(folder: Path | None = None) -> str:
     """The model name clients send to the local server (``transformers serve`` pins the folder path)."""
-    return str(folder or local_model_folder())
+    return str(folder or local_served_folder())
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -101,7 +134,7 @@ class LocalServer:
     def start(self, *, timeout_s: float = 180.0, warm_up: bool = True) -> LocalServer:
         """Start the server and wait for ``/health`` (and, with ``warm_up``, one answered request)."""
         if self.model_folder is None:
-            self.model_folder = local_model_folder()
+            self.model_folder = local_served_folder()
         env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_UPDATE_CHECK="1")
         if self.threads:
             env["OMP_NUM_THREADS"] = str(self.threads)

@@ -61,3 +61,16 @@ def test_llm_prompt_through_the_local_server(server: dict[str, Any], subtask: in
     assert usage["completion_tokens"] > 0 and usage["latency_s"] > 0
     cache_lines = (Path(summary["predictions"]).parent / "llm_cache.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(cache_lines) == usage["requests"]
+
+
+def test_the_local_server_samples_when_asked(server: dict[str, Any]) -> None:
+    from llmkit.backends import ChatRequest, OpenAIBackend, messages
+
+    backend = OpenAIBackend(server["base_url"], server["model"])
+    prompt = messages(None, "Write one sentence about the sea.")
+    greedy = {backend.complete(ChatRequest(prompt, max_tokens=12)).text for _ in range(2)}
+    assert len(greedy) == 1
+    sampled = {
+        backend.complete(ChatRequest(prompt, max_tokens=12, temperature=1.0, sample_index=i)).text for i in range(3)
+    }
+    assert len(sampled) >= 2  # seeds 0, 1, 2 at temperature 1: not the greedy answer three times
