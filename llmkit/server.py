@@ -59,12 +59,17 @@ def local_served_folder() -> Path:
     it every "sample" would be the greedy answer). Built once in the harness cache; the source stays as is."""
     source = local_model_folder()
     target = cache_dir() / "llm-server" / "models" / source.name
-    if (target / "generation_config.json").is_file():
+
+    def complete() -> bool:  # links resolve (the source folder may have been removed and rebuilt)
+        return (target / "generation_config.json").is_file() and (target / "model.safetensors").exists()
+
+    if complete():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
-        if (target / "generation_config.json").is_file():
+        if complete():
             return target
+        shutil.rmtree(target, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             for item in source.iterdir():
