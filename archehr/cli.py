@@ -56,6 +56,7 @@ from harness.systems import (
     system_files_from_env,
 )
 from harness.tasks import Task
+from llmkit.cli import llm_group
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -236,6 +237,7 @@ cli.add_command(assets_group)
 cli.add_command(leaderboard_group)
 cli.add_command(reproduce_command)
 cli.add_command(fhir_group)
+cli.add_command(llm_group)
 for _command in system_commands():  # commands the registered systems declare (e.g. the aligner's ablate)
     cli.add_command(_command)
 

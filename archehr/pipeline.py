@@ -11,7 +11,7 @@ from typing import Any
 from harness.data.model import Case, Split, Subtask, id_ranges, sort_ids
 from harness.errors import HarnessError, InputError, Problem
 from harness.runs import RunKey, RunStore
-from harness.systems import build_system, get_system_entry
+from harness.systems import RunAware, build_system, get_system_entry
 from harness.tasks import get_task
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ def run_system(
     store = RunStore(out / "runs", RunKey(system.card, split.name, subtask))
     if fresh:
         store.discard()
+    if isinstance(system, RunAware):
+        system.bind_run(store.folder)
     bar = _progress_bar(f"{name} subtask {int(subtask)}", len(cases)) if show_progress else None
     try:
         predictions, reused = store.run(system, cases, batch_size=batch_size, progress=bar.update_to if bar else None)
@@ -77,6 +79,7 @@ def run_system(
         "predictions": str(store.path),
         "submission": str(submission_path),
         "warnings": [w.to_json() for w in report.warnings],
+        **({"system_stats": dict(system.run_stats())} if isinstance(system, RunAware) else {}),
     }
 
 

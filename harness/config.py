@@ -190,7 +190,8 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str, spec: ConfigSpec[Any
 
 
 def _coerce(value: Any, hint: Any) -> Any:
-    """``value`` checked against a type hint: bool, int, float, str, Literal, list/tuple of those, unions."""
+    """``value`` checked against a type hint: bool, int, float, str, Literal, list/tuple of those, string-keyed
+    mappings, unions."""
     if get_origin(hint) in (types.UnionType, typing.Union):
         errors = []
         for option in get_args(hint):
@@ -207,6 +208,11 @@ def _coerce(value: Any, hint: Any) -> Any:
         if value in get_args(hint):
             return value
         raise ValueError(f"{value!r} is not one of {list(get_args(hint))}")
+    if get_origin(hint) is Mapping or hint is Mapping:
+        _, value_hint = get_args(hint) or (str, Any)
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise ValueError("expected a mapping with string keys")
+        return {k: v if value_hint is Any else _coerce(v, value_hint) for k, v in value.items()}
     if get_origin(hint) is list:
         (item,) = get_args(hint)
         if isinstance(value, list):

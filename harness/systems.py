@@ -34,7 +34,12 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "archehr.systems"
 #: Modules of the built-in systems; importing one registers its systems (and must stay light).
-BUILTIN_SYSTEM_MODULES: tuple[str, ...] = ("systems.baselines", "systems.qunlp.generator", "systems.qunlp.aligner")
+BUILTIN_SYSTEM_MODULES: tuple[str, ...] = (
+    "systems.baselines",
+    "systems.qunlp.generator",
+    "systems.qunlp.aligner",
+    "systems.llm_prompt",
+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,16 @@ class System(Protocol):
     def predict(self, cases: Sequence[Case], subtask: Subtask) -> Iterator[Prediction]:
         """Predict each case in order; called in batches by the run store."""
         ...
+
+
+@runtime_checkable
+class RunAware(Protocol):
+    """Optional for a system: told its run folder before predicting (e.g. for a request cache that makes a
+    killed run resume), and asked for JSON-able run statistics (tokens, latency) for the run summary."""
+
+    def bind_run(self, folder: Path) -> None: ...
+
+    def run_stats(self) -> Mapping[str, Any]: ...
 
 
 Builder = Callable[[Mapping[str, Any]], System]
