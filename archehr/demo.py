@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from archehr.pipeline import run_system
 from harness.cli_support import show_progress
+from harness.config import CONFIG_KEY
 from harness.data import SYNTHETIC, Subtask, inputs_for, load_dataset
 from harness.errors import HarnessError
 from harness.systems import SystemEntry, TrainOptions, get_trainer, list_systems
@@ -60,7 +62,7 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
 
     started = time.perf_counter()
     split = load_dataset(SYNTHETIC).split(DEMO_SPLIT)
-    scorers: dict[int, SubmissionScorer] = {}
+    scorers: dict[tuple[int, tuple[str, ...] | None], SubmissionScorer] = {}
     trained: dict[str, dict[str, Any]] = {}
     runs: list[dict[str, Any]] = []
     for system in demo_plan(only):
@@ -68,37 +70,46 @@ def run_demo(out: Path, *, only: tuple[str, ...] = ()) -> dict[str, Any]:
         assert plan is not None
         if plan.train_config is not None:
             trained[system.name] = _train(system, out)
-        run_config = trained.get(plan.trained_by or system.name, {}).get("run_config", {})
-        for number in plan.subtasks:
-            subtask = Subtask(number)
-            folder = out / system.name / f"subtask{number}"
-            logger.info("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)
-            step_started = time.perf_counter()
-            summary = run_system(
-                system.name,
-                split,
-                inputs_for(split, subtask),
-                subtask,
-                folder,
-                config=run_config,
-                batch_size=DEMO_BATCH_SIZE,
-                show_progress=show_progress(),
-            )
-            zip_path = package_zip(Path(summary["submission"]), folder / "submission.zip")
-            if number not in scorers:
-                scorers[number] = SubmissionScorer(split, get_task(f"2026/{number}"), options=ScoringOptions.demo())
-            report = scorers[number].score(read_submission(zip_path), file=str(zip_path), system=summary["system_card"])
-            report_path = report.write(folder / "score.json")
-            runs.append(
-                {
-                    **summary,
-                    "zip": str(zip_path),
-                    "report": str(report_path),
-                    "overall_score": report.overall_score,
-                    "partial": report.partial,
-                    "seconds": round(time.perf_counter() - step_started, 1),
-                }
-            )
+        run_config = dict(trained.get(plan.trained_by or system.name, {}).get("run_config", {}))
+        if plan.run_config is not None:
+            run_config[CONFIG_KEY] = str(plan.run_config)
+        with plan.service() if plan.service is not None else nullcontext({}) as service_config:
+            for number in plan.subtasks:
+                subtask = Subtask(number)
+                folder = out / system.name / f"subtask{number}"
+                logger.info("demo: %s subtask %d on synthetic/%s", system.name, number, DEMO_SPLIT)
+                step_started = time.perf_counter()
+                summary = run_system(
+                    system.name,
+                    split,
+                    inputs_for(split, subtask, plan.case_ids),
+                    subtask,
+                    folder,
+                    config={**run_config, **service_config},
+                    batch_size=DEMO_BATCH_SIZE,
+                    show_progress=show_progress(),
+                )
+                zip_path = package_zip(Path(summary["submission"]), folder / "submission.zip")
+                scorer_key = (number, plan.case_ids)
+                if scorer_key not in scorers:
+                    task = get_task(f"2026/{number}")
+                    scorers[scorer_key] = SubmissionScorer(
+                        split, task, case_ids=plan.case_ids, options=ScoringOptions.demo()
+                    )
+                report = scorers[scorer_key].score(
+                    read_submission(zip_path), file=str(zip_path), system=summary["system_card"]
+                )
+                report_path = report.write(folder / "score.json")
+                runs.append(
+                    {
+                        **summary,
+                        "zip": str(zip_path),
+                        "report": str(report_path),
+                        "overall_score": report.overall_score,
+                        "partial": report.partial,
+                        "seconds": round(time.perf_counter() - step_started, 1),
+                    }
+                )
     board = add_reports_and_render([Path(r["report"]) for r in runs], out / "leaderboard.sqlite", out / "leaderboard")
     return {
         "data": f"{SYNTHETIC}/{DEMO_SPLIT}",

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -123,11 +124,16 @@ Builder = Callable[[Mapping[str, Any]], System]
 @dataclass(frozen=True)
 class DemoPlan:
     """What ``archehr demo`` does with a system: train it with ``train_config`` (when it has a trainer and a
-    config is given; or reuse the training of the system ``trained_by``), then run it on ``subtasks``."""
+    config is given; or reuse the training of the system ``trained_by``), then run it on ``subtasks`` (of the
+    cases ``case_ids``, default all) with ``run_config`` (a YAML file), inside ``service``: a context manager
+    it needs running (a local server), which yields config overrides (its URL)."""
 
     subtasks: tuple[int, ...]
     train_config: Path | None = None
     trained_by: str | None = None
+    run_config: Path | None = None
+    case_ids: tuple[str, ...] | None = None
+    service: Callable[[], AbstractContextManager[Mapping[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,21 @@ module is light: the client and the models load when the system predicts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from harness.systems import System, register_system
-from systems.llm_prompt.config import SPEC
+from harness.systems import DemoPlan, System, register_system
+from systems.llm_prompt.config import CONFIG_DIR, SPEC
+
+
+@contextmanager
+def local_server() -> Iterator[dict[str, Any]]:
+    """The local OpenAI-compatible server for the demo (one torch thread); yields ``{"base_url": ...}``."""
+    from llmkit.server import LocalServer, free_port
+
+    with LocalServer(port=free_port(), threads=1) as server:
+        yield {"base_url": server.base_url}
 
 
 @register_system(
@@ -27,6 +37,10 @@ from systems.llm_prompt.config import SPEC
     description="Prompted LLM over an OpenAI-compatible server (default: `archehr llm serve`, SmolLM2-135M): "
     "few-shot rewriting, self-consistent evidence, retrieval-augmented answers, voted alignment.",
     config=SPEC,
+    # one case per subtask: a 135M model through a real server, at a few seconds per request (the demo budget)
+    demo=DemoPlan(
+        subtasks=(1, 2, 3, 4), run_config=CONFIG_DIR / "cpu-demo.yaml", case_ids=("21",), service=local_server
+    ),
 )
 def build_llm_prompt(config: Mapping[str, Any]) -> System:
     from systems.llm_prompt.system import LLMPromptSystem

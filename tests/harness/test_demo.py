@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -76,6 +77,39 @@ def test_the_demo_runs_the_plans_the_registry_holds(registry: list[TrainOptions]
     assert Path(summary["leaderboard"]["html"]).is_file()
     with pytest.raises(HarnessError, match="no demo system named nope"):
         demo_plan(("nope",))
+
+
+def test_a_demo_plan_runs_inside_its_service_on_its_cases(
+    registry: list[TrainOptions], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan's service (a local server, for llm-prompt) is running during the runs and gives config overrides;
+    ``run_config`` and ``case_ids`` reach the run and the scorer."""
+    events: list[str] = []
+    seen: list[Mapping[str, Any]] = []
+    run_config = tmp_path / "run.yaml"
+    run_config.write_text("pick: 1\n", encoding="utf-8")
+
+    @contextlib.contextmanager
+    def service() -> Iterator[dict[str, Any]]:
+        events.append("start")
+        yield {"pick": 4}  # what a server would give: its URL; here a setting the system reads
+        events.append("stop")
+
+    def build(overrides: Mapping[str, Any]) -> FirstSentences:
+        seen.append(dict(overrides))
+        assert events == ["start"]  # built while the service runs
+        return FirstSentences("served", int(overrides.get("pick", 1)))
+
+    plan = DemoPlan((2,), run_config=run_config, case_ids=("21", "22"), service=service)
+    register_system("served", subtasks=(2,), description="t", demo=plan)(build)
+    summary = run_demo(tmp_path / "out", only=("served",))
+    assert events == ["start", "stop"]
+    assert seen[0]["config"] == str(run_config) and seen[0]["pick"] == 4
+    (run,) = summary["runs"]
+    submission = json.loads(Path(run["submission"]).read_text(encoding="utf-8"))
+    assert [item["case_id"] for item in submission] == ["21", "22"]
+    report = json.loads(Path(run["report"]).read_text(encoding="utf-8"))
+    assert report["case_ids"] == ["21", "22"]
 
 
 def test_the_demo_module_names_no_system_and_no_config_path() -> None:
