@@ -55,8 +55,7 @@ def _language_vars_class() -> type:
 
         def period_context_re(self) -> re.Pattern[str]:
             return _compiled(
-                self._period_context_fmt
-                % {"NonWord": self._re_non_word_chars, "SentEndChars": self._re_sent_end_chars}
+                self._period_context_fmt % {"NonWord": self._re_non_word_chars, "SentEndChars": self._re_sent_end_chars}
             )
 
     return Nltk381LanguageVars

@@ -69,12 +69,15 @@ def test_score_aggregates_pair_scores_by_hand(monkeypatch: pytest.MonkeyPatch) -
     table = {("A", "One."): 0.9, ("C", "One."): 0.3, ("A", "Two."): 0.1, ("C", "Two."): 0.6}
     calls = []
 
-    def fake_pairs(self: AlignScoreMetric, premises: list[str], hypotheses: list[str]) -> list[float]:
-        calls.append(len(premises))
-        return [table.get((p.split()[0], h), 0.2) for p, h in zip(premises, hypotheses, strict=True)]
+    def fake_scores(self: AlignScoreMetric, encoded: list[tuple[str, str]]) -> list[float]:
+        calls.append(len(encoded))
+        return [table.get((p.split()[0], h), 0.2) for p, h in encoded]
 
+    # "encodings" are the texts themselves and a pair's "ids" the (chunk, sentence) pair
     monkeypatch.setattr(AlignScoreMetric, "_load", lambda self: None)
-    monkeypatch.setattr(AlignScoreMetric, "_score_pairs", fake_pairs)
+    monkeypatch.setattr(AlignScoreMetric, "_text_encoding", lambda self, text: text)
+    monkeypatch.setattr(AlignScoreMetric, "_pair_ids", lambda self, chunk, claim, strategy: (chunk, claim))
+    monkeypatch.setattr(AlignScoreMetric, "_score_ids", fake_scores)
     metric = AlignScoreMetric()
     prepared = metric.prepare([context, "Short context.", context, "Anything."])
     scores = metric.score(prepared, ["One. Two. Three.", "One.", "One. Two. Three.", "   "])
