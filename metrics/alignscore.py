@@ -254,6 +254,14 @@ class AlignScoreMetric:
         self._claims.clear()
         logger.info("alignscore: %s on %s, max %d tokens, device %s", checkpoint.name, base, self._max_length, device)
 
+    def components(self) -> tuple[Any, Any, int]:
+        """(model, Hugging Face tokenizer, maximum pair length), loaded: for per-case comparisons.
+
+        The model maps ``(input_ids, attention_mask)`` to P(aligned) per row.
+        """
+        self._load()
+        return self._model, self._tokenizer, self._max_length
+
     def _backend(self, strategy: str) -> Any:
         """A private copy of the fast tokenizer's backend truncating pairs with ``strategy`` (no padding)."""
         backend = self._backends.get(strategy)
