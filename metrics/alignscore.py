@@ -21,7 +21,8 @@ sentence is too long for ``only_first`` the whole batch falls back to ``truncati
 ``truncation="official"`` (the default) reproduces that; ``truncation="per-pair"`` falls back for that pair
 only (its own signature). Contexts are chunked and tokenized once per key (``prepare``); each pair's ids are
 assembled from the two token sequences with the tokenizer's own truncation and post-processing (identical to
-tokenizing the pair). Pairs from all cases are deduplicated by token ids, sorted by length and batched;
+tokenizing the pair). Pairs from all cases are deduplicated by token ids (and remembered across the
+submissions scored by one metric object: a pair's value depends on its ids only), sorted by length and batched;
 batches are padded to their longest pair instead of to 512 (attention-masked, so values agree with the
 official padding to float rounding).
 
@@ -190,6 +191,7 @@ class AlignScoreMetric:
         self._tokenizer: Any = None
         self._backends: dict[str, Any] = {}
         self._claims: dict[str, Any] = {}
+        self._pair_values: dict[tuple[int, ...], float] = {}  # P(aligned) per encoded pair, across submissions
         self._max_length = DEFAULT_MAX_TOKENS
 
     def signature(self) -> str:
@@ -252,6 +254,7 @@ class AlignScoreMetric:
         self._max_length = min(tokenizer_max if 0 < tokenizer_max <= 100_000 else DEFAULT_MAX_TOKENS, limit)
         self._backends.clear()
         self._claims.clear()
+        self._pair_values.clear()
         logger.info("alignscore: %s on %s, max %d tokens, device %s", checkpoint.name, base, self._max_length, device)
 
     def components(self) -> tuple[Any, Any, int]:
@@ -333,7 +336,10 @@ class AlignScoreMetric:
             claims = [self._claim_encoding(s) for s in sentences]
             slots = [unique.setdefault(ids, len(unique)) for ids in self._encode_case(chunks, claims)]
             layout.append((len(chunks), len(claims), slots))
-        values = self._score_ids(list(unique)) if unique else []
+        todo = [ids for ids in unique if ids not in self._pair_values]
+        if todo:
+            self._pair_values.update(zip(todo, self._score_ids(todo), strict=True))
+        values = [self._pair_values[ids] for ids in unique]
         out = []
         for item in layout:
             if item is None:

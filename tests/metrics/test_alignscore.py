@@ -307,6 +307,13 @@ def test_dynamic_padding_equals_the_official_style_loop(tiny: dict[str, Path]) -
     ours = metric.score(metric.prepare(references), predictions)
     official = alignscore_per_case(metric, references, predictions)
     assert ours == pytest.approx(official, abs=1e-5)
-    # a second submission against the same prepared key gives the same values
+    # more submissions against the same prepared key: only pairs not seen before reach the model
+    forwarded: list[int] = []
+    original = metric._score_ids
+    metric._score_ids = lambda encoded: forwarded.append(len(encoded)) or original(encoded)  # type: ignore[method-assign]
     prepared = metric.prepare(references)
-    assert metric.score(prepared, predictions) == pytest.approx(ours, abs=1e-9)
+    assert metric.score(prepared, predictions) == ours and forwarded == []
+    changed = [TEXTS[3] + " " + TEXTS[1], *predictions[1:]]  # case 0: same two sentences, swapped
+    assert metric.score(prepared, changed)[1:] == ours[1:] and forwarded == []
+    changed[4] = TEXTS[1]  # one new pair
+    assert metric.score(prepared, changed)[:4] == ours[:4] and forwarded == [1]
