@@ -28,6 +28,7 @@ from harness.cli_support import (
 from harness.data.loader import load_dataset
 from harness.data.model import Split
 from harness.errors import InputError
+from metrics.alignscore import TRUNCATION_MODES
 
 
 def _load_split(data: str, split: str) -> Split:
@@ -62,6 +63,13 @@ def _load_split(data: str, split: str) -> Split:
 @click.option("--alignscore-ckpt", type=click.Path(dir_okay=False), help="AlignScore-base.ckpt file.")
 @click.option("--alignscore-base", type=click.Path(file_okay=False), help="Local roberta-base folder for AlignScore.")
 @click.option("--trust-checkpoint", is_flag=True, help="Allow full unpickling of the AlignScore checkpoint.")
+@click.option(
+    "--alignscore-truncation",
+    type=click.Choice(TRUNCATION_MODES),
+    default="official",
+    show_default=True,
+    help="Fallback when a claim is too long: the official whole batch of 8, or only that pair (own signature).",
+)
 @click.option("--medcon-index", type=click.Path(file_okay=False), help="QuickUMLS index folder built over UMLS.")
 @click.option("--medcon-hpo", is_flag=True, help="Use MEDCON-HPO, an approximate open vocabulary (never comparable).")
 @report_errors
@@ -80,6 +88,7 @@ def score_command(
     alignscore_ckpt: str | None,
     alignscore_base: str | None,
     trust_checkpoint: bool,
+    alignscore_truncation: str,
     medcon_index: str | None,
     medcon_hpo: bool,
 ) -> None:
@@ -101,6 +110,7 @@ def score_command(
             alignscore_ckpt=alignscore_ckpt,
             alignscore_base_model=alignscore_base,
             trust_checkpoint=trust_checkpoint,
+            alignscore_truncation=alignscore_truncation,
             medcon_index=medcon_index,
             medcon_hpo=medcon_hpo,
         )

@@ -35,8 +35,9 @@ class NamedSubmission:
 
 
 def expand_submission_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; a folder becomes the ``submission.json`` / ``submission.zip`` files under it (any depth),
-    or, when it holds none, the ``*.json`` and ``*.zip`` files directly inside it; sorted per folder."""
+    """Files as given; a folder becomes the ``submission.json`` / ``submission.zip`` files under it (any depth;
+    a run folder holding both counts once, by its json), or, when it holds none, the ``*.json`` and ``*.zip``
+    files directly inside it; sorted per folder."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -44,6 +45,8 @@ def expand_submission_paths(paths: Iterable[str | Path]) -> list[Path]:
             out.append(path)
             continue
         found = sorted(p for name in SUBMISSION_FILES for p in path.rglob(name) if p.is_file())
+        json_dirs = {p.parent for p in found if p.name == SUBMISSION_FILES[0]}
+        found = [p for p in found if p.name == SUBMISSION_FILES[0] or p.parent not in json_dirs]  # zip of the json
         if not found:
             found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in {".json", ".zip"})
         if not found:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from metrics.alignscore import TRUNCATION_MODES
 from metrics.base import Metric, MetricUnavailable
 from metrics.lexical import BleuMetric, RougeMetric
 from metrics.report import Unavailable
@@ -42,6 +43,7 @@ class ScoringOptions:
     alignscore_ckpt: str | None = None
     alignscore_base_model: str | None = None
     trust_checkpoint: bool = False
+    alignscore_truncation: str = "official"
     medcon_index: str | None = None
     medcon_hpo: bool = False
     validate: bool = True
@@ -51,6 +53,9 @@ class ScoringOptions:
             raise ValueError("give either a BERTScore model folder or the stand-in, not both")
         if self.medcon_hpo and self.medcon_index:
             raise ValueError("give either a MEDCON QuickUMLS index or MEDCON-HPO, not both")
+        if self.alignscore_truncation not in TRUNCATION_MODES:
+            modes = " or ".join(TRUNCATION_MODES)
+            raise ValueError(f"AlignScore truncation is {modes}, not {self.alignscore_truncation!r}")
 
     @classmethod
     def demo(cls) -> ScoringOptions:
@@ -64,6 +69,8 @@ class ScoringOptions:
             parts.append("lexical-only")
         if self.bertscore_standin:
             parts.append("bertscore:standin")
+        if self.alignscore_truncation != "official":
+            parts.append(f"alignscore:{self.alignscore_truncation}")
         if self.medcon_hpo:
             parts.append("medcon:hpo")
         return ",".join(parts) or "official"
@@ -101,7 +108,10 @@ def _alignscore(options: ScoringOptions) -> tuple[Any, bool]:
 
     return (
         AlignScoreMetric(
-            options.alignscore_ckpt, options.alignscore_base_model, trust_checkpoint=options.trust_checkpoint
+            options.alignscore_ckpt,
+            options.alignscore_base_model,
+            trust_checkpoint=options.trust_checkpoint,
+            truncation=options.alignscore_truncation,
         ),
         True,
     )

@@ -156,3 +156,16 @@ def test_many_submissions_added_to_a_leaderboard(tmp_path, entries):
     with LeaderboardStore(db) as store:
         assert sorted(e.system for e in store.entries()) == ["gold", "reversed", "short"]
     assert result.stderr.count("leaderboard: ") == 3
+
+
+def test_a_run_folder_with_json_and_zip_counts_once(tmp_path, entries):
+    from metrics.many import expand_submission_paths
+
+    run_dir = tmp_path / "runs" / "bl"
+    run_dir.mkdir(parents=True)
+    package_zip(write(run_dir, entries), run_dir / "submission.zip")
+    other = tmp_path / "runs" / "zip-only"
+    other.mkdir()
+    package_zip(write(other, entries), other / "submission.zip")
+    (other / "submission.json").unlink()
+    assert expand_submission_paths([tmp_path / "runs"]) == [run_dir / "submission.json", other / "submission.zip"]
