@@ -35,6 +35,8 @@ MAX_INT_DIGITS = 15
 MAX_COUNT = 10_000_000  # a per-case count ([tp, predicted, gold])
 #: Percent metrics live in [0, 100]; a baseline-rescaled one (signature ``rescale:yes``) may go below 0.
 PERCENT_RANGE = (0.0, 100.0)
+#: Rounding slack at the ends of a range: a perfect BLEU is 100.00000000000004 after float arithmetic.
+RANGE_SLACK = 1e-9
 
 
 def _bounded_int(text: str) -> int:
@@ -156,7 +158,7 @@ def check_report(data: Any, source: str | None) -> None:
         rescaled = "rescale:yes" in str(signatures.get(key, ""))
         if not _is_number(value):
             bad(field, f"{value!r} is not a finite number")
-        elif value > high or (value < low and not rescaled):
+        elif value > high + RANGE_SLACK or (value < low - RANGE_SLACK and not rescaled):
             bad(field, f"{value!r} is outside the percent range {low:g}-{high:g}")
 
     for key, value in mappings["scores"].items():

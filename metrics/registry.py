@@ -182,7 +182,10 @@ def _alignscore(options: ScoringOptions) -> Built:
 
     return Built(
         AlignScoreMetric(
-            options.alignscore_ckpt, options.alignscore_base_model, trust_checkpoint=options.trust_checkpoint
+            options.alignscore_ckpt,
+            options.alignscore_base_model,
+            trust_checkpoint=options.trust_checkpoint,
+            truncation=options.alignscore_truncation,
         )
     )
 

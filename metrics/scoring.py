@@ -135,6 +135,11 @@ class SubmissionScorer:
 
     # ------------------------------------------------------------------ scoring
 
+    def check(self, entries: Any, *, file: str = "submission.json") -> None:
+        """Refuse (:class:`~harness.errors.InputError`) what :meth:`score` would refuse, without scoring."""
+        self._validate(entries, file)
+        self._predictions(entries, file)
+
     def score(
         self, entries: Any, *, file: str = "submission.json", system: Mapping[str, Any] | None = None
     ) -> ScoreReport:

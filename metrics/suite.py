@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from metrics.alignscore import TRUNCATION_MODES
 from metrics.base import Metric, MetricUnavailable
 from metrics.registry import MetricSpec, get_metric_spec
 from metrics.report import Unavailable
@@ -35,6 +36,7 @@ class ScoringOptions:
     alignscore_ckpt: str | None = None
     alignscore_base_model: str | None = None
     trust_checkpoint: bool = False
+    alignscore_truncation: str = "official"
     medcon_index: str | None = None
     medcon_hpo: bool = False
     meteor_wordnet: str = "auto"
@@ -45,6 +47,9 @@ class ScoringOptions:
             raise ValueError("give either a BERTScore model folder or the stand-in, not both")
         if self.medcon_hpo and self.medcon_index:
             raise ValueError("give either a MEDCON QuickUMLS index or MEDCON-HPO, not both")
+        if self.alignscore_truncation not in TRUNCATION_MODES:
+            modes = " or ".join(TRUNCATION_MODES)
+            raise ValueError(f"AlignScore truncation is {modes}, not {self.alignscore_truncation!r}")
 
     @classmethod
     def demo(cls) -> ScoringOptions:
@@ -58,6 +63,8 @@ class ScoringOptions:
             parts.append("lexical-only")
         if self.bertscore_standin:
             parts.append("bertscore:standin")
+        if self.alignscore_truncation != "official":
+            parts.append(f"alignscore:{self.alignscore_truncation}")
         if self.medcon_hpo:
             parts.append("medcon:hpo")
         return ",".join(parts) or "official"

@@ -69,12 +69,15 @@ def test_score_aggregates_pair_scores_by_hand(monkeypatch: pytest.MonkeyPatch) -
     table = {("A", "One."): 0.9, ("C", "One."): 0.3, ("A", "Two."): 0.1, ("C", "Two."): 0.6}
     calls = []
 
-    def fake_pairs(self: AlignScoreMetric, premises: list[str], hypotheses: list[str]) -> list[float]:
-        calls.append(len(premises))
-        return [table.get((p.split()[0], h), 0.2) for p, h in zip(premises, hypotheses, strict=True)]
+    def fake_scores(self: AlignScoreMetric, encoded: list[tuple[str, str]]) -> list[float]:
+        calls.append(len(encoded))
+        return [table.get((p.split()[0], h), 0.2) for p, h in encoded]
 
+    # "encodings" are the texts themselves and a pair's "ids" the (chunk, sentence) pair
     monkeypatch.setattr(AlignScoreMetric, "_load", lambda self: None)
-    monkeypatch.setattr(AlignScoreMetric, "_score_pairs", fake_pairs)
+    monkeypatch.setattr(AlignScoreMetric, "_text_encoding", lambda self, text: text)
+    monkeypatch.setattr(AlignScoreMetric, "_pair_ids", lambda self, chunk, claim, strategy: (chunk, claim))
+    monkeypatch.setattr(AlignScoreMetric, "_score_ids", fake_scores)
     metric = AlignScoreMetric()
     prepared = metric.prepare([context, "Short context.", context, "Anything."])
     scores = metric.score(prepared, ["One. Two. Three.", "One.", "One. Two. Three.", "   "])
@@ -200,3 +203,83 @@ def test_checkpoint_overrides_base_weights(tiny: dict[str, Path], tmp_path: Path
     b = AlignScoreMetric(tiny["ckpt"], tiny["base"])
     refs, preds = [" ".join(TEXTS)], [TEXTS[1] + " " + TEXTS[3]]
     assert a.score(a.prepare(refs), preds) == pytest.approx(b.score(b.prepare(refs), preds), abs=1e-5)
+
+
+# ---------------------------------------------------------------------- truncation modes and padding
+
+
+def _medium(i: int) -> str:
+    return f"Pain {i} " + "pain " * 250 + "end."  # fits only_first next to a truncated context
+
+
+LONG_CLAIM = "Fever " + "fever " * 900 + "end."  # too long for only_first on its own: falls back
+LONG_CONTEXT = "Word " + "word " * 700 + "end."  # one sentence, one chunk, longer than 512 tokens
+
+
+def test_official_truncation_switches_the_whole_batch_of_8(tiny: dict[str, Path]) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny["base"]))
+    claims = [_medium(i) for i in range(9)] + [LONG_CLAIM]  # pairs 0-7: batch 1; pairs 8-9: batch 2
+
+    def expected(strategy: str | bool, sentence: str) -> tuple[int, ...]:
+        return tuple(tokenizer(LONG_CONTEXT, sentence, truncation=strategy, max_length=512)["input_ids"])
+
+    official = AlignScoreMetric(tiny["ckpt"], tiny["base"])
+    per_pair = AlignScoreMetric(tiny["ckpt"], tiny["base"], truncation="per-pair")
+    results = {}
+    for metric in (official, per_pair):
+        prepared = metric.prepare([LONG_CONTEXT])
+        claim_encodings = [metric._text_encoding(s) for s in claims]
+        results[metric.truncation] = metric._encode_case(prepared.encoded_chunks[0], claim_encodings)
+    # batch 1 keeps only_first; in batch 2 the long claim drags its neighbour to longest_first
+    assert results["official"][:8] == [expected("only_first", s) for s in claims[:8]]
+    assert results["official"][8:] == [expected(True, s) for s in claims[8:]]
+    assert results["per-pair"][:9] == [expected("only_first", s) for s in claims[:9]]
+    assert results["per-pair"][9] == expected(True, LONG_CLAIM)
+    assert expected(True, claims[8]) != expected("only_first", claims[8])  # the switch changes the pair
+
+    # the scores follow those encodings: a batch of two pairs, the medium claim then the long one
+    text = f"{claims[8]} {LONG_CLAIM}"
+    assert split_sentences(text) == [claims[8], LONG_CLAIM]
+    switched, kept, long = expected(True, claims[8]), expected("only_first", claims[8]), expected(True, LONG_CLAIM)
+    p_switched, p_kept, p_long = official._score_ids([switched, kept, long])
+    assert p_switched != p_kept
+    assert official.score(official.prepare([LONG_CONTEXT]), [text])[0] == pytest.approx(
+        100 * (p_switched + p_long) / 2, abs=1e-9
+    )
+    assert per_pair.score(per_pair.prepare([LONG_CONTEXT]), [text])[0] == pytest.approx(
+        100 * (p_kept + p_long) / 2, abs=1e-9
+    )
+    assert "truncation:official-batch8" in official.signature()
+    assert "truncation:per-pair" in per_pair.signature() and per_pair.signature() != official.signature()
+    with pytest.raises(ValueError, match="truncation must be one of"):
+        AlignScoreMetric(truncation="longest")
+
+
+def test_dynamic_padding_equals_the_official_style_loop(tiny: dict[str, Path]) -> None:
+    """Length-sorted, dynamically padded, deduplicated batches vs the official per-case loop (512 padding)."""
+    from metrics.official_style import alignscore_per_case
+
+    metric = AlignScoreMetric(tiny["ckpt"], tiny["base"], batch_size=4)
+    references = [" ".join(TEXTS), TEXTS[0], LONG_CONTEXT, " ".join(_medium(i) for i in range(4)), TEXTS[2]]
+    predictions = [
+        TEXTS[1] + " " + TEXTS[3],
+        "The aneurysm ruptured!!",
+        " ".join([_medium(i) for i in range(9)] + [LONG_CLAIM]),
+        TEXTS[0] + " Why????? " + TEXTS[2],
+        TEXTS[2],
+    ]
+    ours = metric.score(metric.prepare(references), predictions)
+    official = alignscore_per_case(metric, references, predictions)
+    assert ours == pytest.approx(official, abs=1e-5)
+    # more submissions against the same prepared key: only pairs not seen before reach the model
+    forwarded: list[int] = []
+    original = metric._score_ids
+    metric._score_ids = lambda encoded: forwarded.append(len(encoded)) or original(encoded)  # type: ignore[method-assign]
+    prepared = metric.prepare(references)
+    assert metric.score(prepared, predictions) == ours and forwarded == []
+    changed = [TEXTS[3] + " " + TEXTS[1], *predictions[1:]]  # case 0: same two sentences, swapped
+    assert metric.score(prepared, changed)[1:] == ours[1:] and forwarded == []
+    changed[4] = TEXTS[1]  # one new pair
+    assert metric.score(prepared, changed)[:4] == ours[:4] and forwarded == [1]

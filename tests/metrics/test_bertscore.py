@@ -105,3 +105,36 @@ def test_official_path_uses_layer_4_and_shipped_baseline(
     expected = [100 * (f - 0.6014007) / (1 - 0.6014007) for f in f1.tolist()]
     assert scores == pytest.approx(expected, abs=1e-3)
     assert scores[1] == pytest.approx(100.0, abs=1e-3)
+
+
+def test_reference_embeddings_are_reused_and_values_equal_bert_score(
+    tiny_distilbert: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bert_score.utils
+
+    from metrics.official_style import bertscore_per_case
+
+    metric = BertScoreMetric(tiny_distilbert, batch_size=3)
+    references = [r for r, _ in PAIRS] + ["word " * 700]
+    predictions = [p for _, p in PAIRS] + ["word " * 600 + "different"]
+    prepared = metric.prepare(references)
+    assert set(prepared.embeddings) == set(references)
+
+    embedded: list[str] = []
+    original = bert_score.utils.get_bert_embedding
+
+    def counting(texts: list[str], *args: object, **kwargs: object) -> object:
+        embedded.extend(texts)
+        return original(texts, *args, **kwargs)
+
+    monkeypatch.setattr(bert_score.utils, "get_bert_embedding", counting)
+    first = metric.score(prepared, predictions)
+    second = metric.score(prepared, predictions)  # another submission against the same key
+    new = [p for p in predictions if p not in references]  # a prediction equal to a reference is not re-embedded
+    assert sorted(embedded) == sorted(new * 2)  # only predictions are embedded, never the references again
+    assert first == second
+
+    _, _, f1 = metric.scorer().score(predictions, references)  # bert-score's own path, all at once
+    assert first == pytest.approx([100 * f for f in f1.tolist()], abs=1e-5)
+    # one text per batch (no padding): float32 rounding, amplified 250x by the rescaling, stays under 1e-4
+    assert first == pytest.approx(bertscore_per_case(metric, references, predictions), abs=1e-4)

@@ -159,3 +159,29 @@ def test_medcon_hpo_is_approximate_and_cached(tmp_path: Path, cache: Path) -> No
     again = MedconHpoMetric(spacy_model="blank", cache_root=tmp_path)
     assert again.score(again.prepare(["seizures"]), ["seizures"]) == [100.0]
     assert [p.name for p in tmp_path.iterdir()] == [built.name]  # no temporary folders left behind
+
+
+def test_spacy_pipeline_is_loaded_the_way_quickumls_loads_it(
+    index: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QuickUMLS's standalone constructor loads the whole en_core_web_sm; we must make the same call.
+
+    en_core_web_sm is not obtainable here, so both loads are recorded and answered with a blank pipeline.
+    """
+    import quickumls.core
+    import spacy
+
+    from metrics.medcon import OVERLAPPING_CRITERIA, ensure_nltk_stopwords, load_spacy_pipeline
+
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    blank = spacy.blank
+
+    def recording_load(*args: object, **kwargs: object) -> object:
+        calls.append((args, kwargs))
+        return blank("en")
+
+    monkeypatch.setattr(spacy, "load", recording_load)
+    ensure_nltk_stopwords()
+    quickumls.core.QuickUMLS(str(index), overlapping_criteria=OVERLAPPING_CRITERIA, threshold=1, window=5)
+    load_spacy_pipeline("auto")
+    assert len(calls) == 2 and calls[0] == calls[1] == (("en_core_web_sm",), {})  # no exclude / disable

@@ -81,3 +81,92 @@ def test_usage_errors_exit_2(tmp_path, entries, extra):
 def test_unknown_split_exits_1(tmp_path, entries):
     result = run(str(write(tmp_path, entries)), "--data", "synthetic", "--split", "nope", "--subtask", "3")
     assert result.exit_code == 1 and "nope" in result.stderr
+
+
+# ---------------------------------------------------------------------- many submissions in one call
+
+LEXICAL = ("--data", "synthetic", "--split", "test", "--subtask", "3", "--lexical-only")
+
+
+def _variants(tmp_path, entries):
+    """Three submissions: the gold answers, a shortened copy (file), and a reversed copy (zip in a run folder)."""
+    short = [{**e, "prediction": " ".join(e["prediction"].split()[:12])} for e in entries]
+    rev = [{**e, "prediction": " ".join(reversed(e["prediction"].split()))} for e in entries]
+    gold = write(tmp_path, entries, "gold.json")
+    cut = write(tmp_path, short, "short.json")
+    run_dir = tmp_path / "runs" / "reversed"
+    run_dir.mkdir(parents=True)
+    zipped = package_zip(write(run_dir, rev), run_dir / "submission.zip")
+    (run_dir / "submission.json").unlink()
+    return gold, cut, zipped
+
+
+def test_many_submissions_one_report_each_and_a_summary(tmp_path, entries, monkeypatch):
+    from metrics.lexical import BleuMetric
+
+    prepared = []
+    original = BleuMetric.prepare
+    monkeypatch.setattr(BleuMetric, "prepare", lambda self, refs: prepared.append(1) or original(self, refs))
+    gold, cut, zipped = _variants(tmp_path, entries)
+    out = tmp_path / "reports"
+    result = run(str(gold), str(cut), str(tmp_path / "runs"), *LEXICAL, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert prepared == [1]  # the references were prepared once for the three submissions
+
+    rows = json.loads(result.stdout)["submissions"]
+    assert [r["name"] for r in rows] == ["gold", "short", "reversed"]
+    assert sorted(p.name for p in out.iterdir()) == ["gold.json", "reversed.json", "short.json"]
+    for row, path in zip(rows, (gold, cut, zipped), strict=True):
+        assert row["report"] == str(out / f"{row['name']}.json")
+        alone = run(str(path), *LEXICAL)  # the same submission scored on its own
+        assert json.loads(alone.stdout) == json.loads((out / f"{row['name']}.json").read_text(encoding="utf-8"))
+        assert row["scores"] == json.loads(alone.stdout)["scores"] and row["partial"] is True
+    assert rows[0]["scores"]["rougeLsum"] == pytest.approx(100.0)
+    assert rows[1]["scores"]["rougeLsum"] < 99.0
+    text = run(str(gold), str(cut), str(tmp_path / "runs"), *LEXICAL, "--format", "text")  # the table for people
+    table = [line for line in text.stdout.splitlines() if line.startswith(("name", "gold", "short", "reversed"))]
+    assert table[0].split()[:3] == ["name", "overall_score", "bleu"] and len(table) == 4
+
+
+def test_many_submissions_one_refused_writes_nothing(tmp_path, entries):
+    gold, cut, _ = _variants(tmp_path, entries)
+    bad = write(tmp_path, entries[1:], "bad.json")
+    out = tmp_path / "reports"
+    result = run(str(gold), str(bad), str(cut), *LEXICAL, "--out", str(out))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors and all("bad.json" in line for line in errors)
+    assert not out.exists() and result.stdout == ""
+
+
+def test_many_submissions_need_an_out_folder(tmp_path, entries):
+    gold, cut, _ = _variants(tmp_path, entries)
+    result = run(str(gold), str(cut), *LEXICAL, "--out", str(tmp_path / "one.json"))
+    assert result.exit_code == 2 and "folder" in result.output
+
+
+def test_many_submissions_added_to_a_leaderboard(tmp_path, entries):
+    from leaderboard.store import LeaderboardStore
+
+    gold, cut, zipped = _variants(tmp_path, entries)
+    db = tmp_path / "board.sqlite"
+    result = run(
+        str(gold), str(cut), str(zipped), *LEXICAL, "--out", str(tmp_path / "reports"), "--leaderboard", str(db)
+    )
+    assert result.exit_code == 0, result.output
+    with LeaderboardStore(db) as store:
+        assert sorted(e.system for e in store.entries()) == ["gold", "reversed", "short"]
+    assert result.stderr.count("leaderboard: ") == 3
+
+
+def test_a_run_folder_with_json_and_zip_counts_once(tmp_path, entries):
+    from metrics.many import expand_submission_paths
+
+    run_dir = tmp_path / "runs" / "bl"
+    run_dir.mkdir(parents=True)
+    package_zip(write(run_dir, entries), run_dir / "submission.zip")
+    other = tmp_path / "runs" / "zip-only"
+    other.mkdir()
+    package_zip(write(other, entries), other / "submission.zip")
+    (other / "submission.json").unlink()
+    assert expand_submission_paths([tmp_path / "runs"]) == [run_dir / "submission.json", other / "submission.zip"]
