@@ -42,7 +42,7 @@ def test_fewshot_best_match_comes_last() -> None:
 def test_config_refuses_unknown_keys_bad_types_and_ranges() -> None:
     with pytest.raises(LLMPromptConfigError, match=r"unknown llm-prompt config key.*smaples"):
         SPEC.load({"smaples": 5})
-    with pytest.raises(LLMPromptConfigError, match="samples: expected an integer"):
+    with pytest.raises(LLMPromptConfigError, match="'samples': expected an integer"):
         SPEC.load({"samples": "five"})
     with pytest.raises(LLMPromptConfigError, match="evidence_mode"):
         SPEC.load({"evidence_mode": "vote"})
