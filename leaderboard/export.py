@@ -164,16 +164,22 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _paper_header(t: Table, sig: TableSignificance | None, all_columns: bool) -> tuple[list[Column], list[str]]:
+    """The columns of a paper table and its header: rank, system, each column with its arrow, the CI."""
+    columns = _paper_columns(t, all_columns)
+    header = ["Rank", "System", *(f"{c.label} {c.arrow}" for c in columns)]
+    if sig is not None:
+        header.append(f"{sig.confidence:.0%} CI")
+    return columns, header
+
+
 def to_markdown(tables: Sequence[Table], significance: Significance, *, all_columns: bool = False) -> str:
     """One pipe table per comparable table: rank clusters, best values in bold, the CI of the ranked column,
     notes with the case set, the signatures and the test's signature."""
     parts = []
     for t in tables:
         sig = significance.get(t.id)
-        columns = _paper_columns(t, all_columns)
-        header = ["Rank", "System", *(f"{c.label} {c.arrow}" for c in columns)]
-        if sig is not None:
-            header.append(f"{sig.confidence:.0%} CI")
+        columns, header = _paper_header(t, sig, all_columns)
         lines = [f"### {_md(t.title)}", "", "| " + " | ".join(_md(h) for h in header) + " |"]
         lines.append("|" + "|".join([":--", ":--", *(["--:"] * (len(header) - 2))]) + "|")
         for rank, row, _ in _rows(t, sig):
@@ -220,10 +226,7 @@ def to_latex(tables: Sequence[Table], significance: Significance, *, all_columns
     parts = []
     for t in tables:
         sig = significance.get(t.id)
-        columns = _paper_columns(t, all_columns)
-        header = ["Rank", "System", *(f"{c.label} {c.arrow}" for c in columns)]
-        if sig is not None:
-            header.append(f"{sig.confidence:.0%} CI")
+        columns, header = _paper_header(t, sig, all_columns)
         notes = _notes(t, sig, columns)
         lines = [r"\begin{table}[t]", r"\centering", r"\small"]
         lines.append(r"\begin{tabular}{rl" + "r" * (len(header) - 2) + "}")
