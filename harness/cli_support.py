@@ -530,6 +530,10 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+#: Third-party loggers whose warnings concern optional accelerations (shown with ``-v``).
+QUIET_LOGGERS = ("bitsandbytes",)
+
+
 def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
     """Quiet by default: the app's progress (INFO of :data:`APP_LOGGERS`) and everyone's warnings on stderr,
     progress bars on a terminal; third-party load reports and FutureWarnings silenced. ``-v``: INFO from
@@ -550,6 +554,8 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
         for key, value in QUIET_ENV.items():
             os.environ.setdefault(key, value)
         warnings.filterwarnings("ignore", category=FutureWarning)
+        for name in QUIET_LOGGERS:  # their warnings are about optional speed-ups, not about the user's run
+            logging.getLogger(name).setLevel(logging.ERROR)
     if "transformers" in sys.modules and verbose == 0:  # already imported (tests): quiet it directly
         from transformers.utils import logging as hf_logging
 
