@@ -118,6 +118,12 @@ def report_stderr_notes(report: ScoreReport, output: Output) -> None:
 @case_ids_option("Score")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here (atomic).")
 @scoring_options
+@click.option(
+    "--judge",
+    "judge_config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Add LLM-judge columns from this judge config (never official; docs/llm_judge.md).",
+)
 @output_options()
 @report_errors
 def score_command(
@@ -128,11 +134,15 @@ def score_command(
     case_ids: list[str] | None,
     out: Path | None,
     scoring: ScoringOptions,
+    judge_config: str | None,
     output: Output,
 ) -> None:
     """Score SUBMISSION (submission.json or a zip holding it) against --data/--split."""
+    from archehr.judge_cli import apply_judge, check_judge_task, judge_text
     from metrics.scoring import score_submission
 
+    if judge_config is not None:
+        check_judge_task(task)
     entries = _read(submission)
     with third_party_prints_to_log():
         report = score_submission(
@@ -143,8 +153,12 @@ def score_command(
             options=scoring,
             file=str(submission),
         )
+    if judge_config is not None:
+        report = apply_judge(
+            report, entries, load_split(data, split), task, judge_config, out=out, submission=submission
+        )
     if out is not None:
         report.write(out)
     data_out = report.to_json()
-    output.emit(data_out, lambda decimals: score_table(data_out, decimals))
+    output.emit(data_out, lambda decimals: score_table(data_out, decimals) + judge_text(data_out, decimals))
     report_stderr_notes(report, output)
