@@ -270,23 +270,29 @@ class VerdictError(ValueError):
     """An output that is not a valid verdict (the reason is recorded)."""
 
 
-def _json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in ``text`` (code fences and chatter around it allowed)."""
+def _json_object(text: str, wanted: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The first JSON object in ``text`` holding one of the ``wanted`` keys (else the first object; code fences
+    and chatter around it allowed)."""
     decoder = json.JSONDecoder()
+    first: dict[str, Any] | None = None
     for match in re.finditer(r"\{", text):
         try:
             value, _ = decoder.raw_decode(text, match.start())
         except json.JSONDecodeError:
             continue
         if isinstance(value, dict):
-            return value
+            if not wanted or wanted & set(value):
+                return value
+            first = value if first is None else first
+    if first is not None:
+        return first
     raise VerdictError("no JSON object in the output")
 
 
 def parse_verdict(text: str, rubric: Rubric) -> tuple[dict[str, int], str]:
     """``({criterion: score}, rationale)`` from a judge output; every criterion must hold an integer on the
     scale (``4`` or ``"4"``; not ``4.5``, not ``true``)."""
-    data = _json_object(text)
+    data = _json_object(text, frozenset(c.key for c in rubric.criteria))
     scores: dict[str, int] = {}
     for criterion in rubric.criteria:
         value = data.get(criterion.key)
@@ -308,7 +314,7 @@ PREFERENCES = {"1": 0, "2": 1, "tie": None}
 
 def parse_preference(text: str) -> tuple[int | None, str]:
     """``(index of the better answer (0 or 1) or None for a tie, rationale)`` from a pairwise output."""
-    data = _json_object(text)
+    data = _json_object(text, frozenset({"better"}))
     value = str(data.get("better", "")).strip().lower().removeprefix("answer").strip()
     if value not in PREFERENCES:
         raise VerdictError(f"better: {data.get('better')!r} is not 1, 2 or tie")
