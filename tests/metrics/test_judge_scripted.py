@@ -190,3 +190,31 @@ def test_non_blind_score_needs_an_author(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "protocol non-blind needs author" in result.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_agree_command(tmp_path: Path) -> None:
+    split = load_dataset("synthetic").split("test")
+    first_lines = {
+        i.case_id: i.note.splitlines()[0] for i in judge_items(get_task("2026/3"), split, {c: "" for c in CASES})
+    }
+
+    def by_case(body: dict[str, Any]) -> str:  # case 21 grounded 4 (mean 75), case 22 low (mean 25)
+        return GOOD if first_lines["21"] in _user(body) else LOW
+
+    with ScriptedServer(by_case) as server:
+        out = tmp_path / "report.json"
+        assert _score(_submission(tmp_path), _config(tmp_path, server.base_url), out).exit_code == 0
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("case_id,score\n21,4\n22,2\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["judge", "agree", str(out), "--reference", str(ratings), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # judge means 75 and 25 are 4 and 2 on the 1..5 scale: the same as the ratings
+    assert data["reference"]["spearman"] == pytest.approx(1.0)
+    assert data["reference"]["kappa"] == pytest.approx(1.0) and data["reference"]["n"] == 2
+    assert data["official"]["bleu"]["n"] == 2
+    plain = tmp_path / "plain.json"
+    args = ["score", str(_submission(tmp_path)), "--data", "synthetic", "--split", "test", "--task", "2026/3"]
+    assert CliRunner().invoke(cli, [*args, "--case-ids", "21,22", "--lexical-only", "--out", str(plain)]).exit_code == 0
+    refused = CliRunner().invoke(cli, ["judge", "agree", str(plain)])
+    assert refused.exit_code == 2 and "no judge section" in refused.output
