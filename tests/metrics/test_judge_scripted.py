@@ -49,8 +49,8 @@ def _config(tmp_path: Path, url: str, **extra: Any) -> Path:
 
 def _score(submission: Path, config: Path, out: Path, *extra: str) -> Any:
     args = ["score", str(submission), "--data", "synthetic", "--split", "test", "--task", "2026/3"]
-    args += ["--case-ids", ",".join(CASES), "--lexical-only", "--judge", str(config), "--out", str(out), "--format"]
-    return CliRunner().invoke(cli, [*args, "json", *extra])
+    args += ["--case-ids", ",".join(CASES), "--lexical-only", "--judge", str(config), "--out", str(out)]
+    return CliRunner().invoke(cli, [*args, *(extra or ("--format", "json"))])
 
 
 def test_score_judge_columns_retries_invalid_and_cache_resume(tmp_path: Path) -> None:
@@ -99,7 +99,20 @@ def test_score_judge_columns_retries_invalid_and_cache_resume(tmp_path: Path) ->
         result = _score(submission, config, again)
         assert result.exit_code == 0, result.output
         assert dead.bodies == []
+        text = _score(submission, config, again, "--format", "text")
+        assert text.exit_code == 0 and dead.bodies == []
     assert json.loads(again.read_text())["judge"] == json.loads(out.read_text())["judge"]
+    assert "LLM judge (not official) · protocol blind" in text.stdout
+    assert "Judge mean (LLM judge, not official)" in text.stdout and "invalid: 22" in text.stdout
+
+
+def test_unreachable_judge_fails_cleanly(tmp_path: Path) -> None:
+    with ScriptedServer([]) as failing:  # every request: HTTP 500
+        out = tmp_path / "report.json"
+        result = _score(_submission(tmp_path), _config(tmp_path, failing.base_url), out)
+    assert result.exit_code == 1
+    assert "giving up after 1 attempts" in result.stderr and "Traceback" not in result.output
+    assert not out.exists()
 
 
 def test_blind_and_non_blind_prompts(tmp_path: Path) -> None:
