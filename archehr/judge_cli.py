@@ -260,3 +260,71 @@ def agree_command(report_path: Path, reference: Path | None, key: str, output: O
             "kappa_quadratic": cohen_kappa(on_scale, [int(h) for h in human], weights="quadratic") if integer else None,
         }
     output.emit(result)
+
+
+@judge_group.command("pairwise")
+@click.argument("submissions", nargs=2)
+@data_options
+@task_options()
+@case_ids_option("Judge")
+@click.option("--judge", "config_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Config.")
+@click.option("--non-blind", is_flag=True, help="Tell the judge which system wrote each answer.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the result JSON here.")
+@click.option("--resamples", type=click.IntRange(100), default=10_000, show_default=True)
+@click.option("--seed", type=int, default=12345, show_default=True, help="Bootstrap seed.")
+@output_options()
+@report_errors
+def pairwise_command(
+    submissions: tuple[str, str],
+    data: str,
+    split: str,
+    task: Task,
+    case_ids: list[str] | None,
+    config_path: str,
+    non_blind: bool,
+    out: Path | None,
+    resamples: int,
+    seed: int,
+    output: Output,
+) -> None:
+    """Compare A and B (NAME=PATH each) case by case, every pair judged in both orders; prints A's preference
+    (100: A always better, 50: even) with its bootstrap interval."""
+    from harness.atomic import atomic_write_text
+    from leaderboard.significance import Leaf, bootstrap_interval
+    from metrics.judge import Judge, answer_texts, author_for, judge_items, load_config
+    from submissions.io import read_submission
+
+    check_judge_task(task)
+    (name_a, path_a), (name_b, path_b) = _named(submissions)
+    target = load_split(data, split)
+    wanted = list(case_ids) if case_ids else [c.case_id for c in target.cases]
+    config = load_config(config_path)
+    items = [
+        judge_items(task, target, answer_texts(task, read_submission(p), wanted, str(p))) for p in (path_a, path_b)
+    ]
+    authors = (author_for(config, name_a), author_for(config, name_b)) if non_blind else None
+    judge = Judge.open(config, (out or path_a).resolve().parent)
+    try:
+        result = judge.pairwise(items[0], items[1], authors)  # type: ignore[arg-type]
+    finally:
+        judge.close()
+    values = [100.0 * v["preference_a"] for v in result["per_case"].values() if v["preference_a"] is not None]
+    interval = None
+    if values:
+        found = bootstrap_interval(Leaf.of(values, values, name="preference_a"), resamples=resamples, seed=seed)
+        interval = {"value": found.value, "low": found.low, "high": found.high, "confidence": found.confidence}
+    result.update(a=name_a, b=name_b, task=task.id, split=target.name, preference_a_percent=interval)
+    if out is not None:
+        atomic_write_text(out, json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+    def text(decimals: int) -> str:
+        head = f"LLM judge pairwise (not official), {result['protocol']}, both orders: {name_a} vs {name_b}"
+        if interval is None:
+            return safe_text(f"{head}\nno case with a valid verdict in both orders")
+        shown = f"{interval['value']:.{decimals}f} [{interval['low']:.{decimals}f}, {interval['high']:.{decimals}f}]"
+        return safe_text(
+            f"{head}\npreference for {name_a}: {shown} (50 = even; {result['n_valid']} cases,"
+            f" {result['position_consistent']} position-consistent, invalid: {', '.join(result['invalid']) or 'none'})"
+        )
+
+    output.emit(result, text)

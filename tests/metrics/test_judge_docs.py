@@ -25,7 +25,7 @@ def test_the_doc_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = [(m.group(1), m.group(2).strip(), m.group(3)) for m in FENCE.finditer(DOC.read_text(encoding="utf-8"))]
     monkeypatch.chdir(tmp_path)
     ran = 0
-    with ScriptedServer(lambda body: VERDICT) as server:
+    with ScriptedServer(_reply) as server:
         for language, info, body in blocks:
             if info.startswith("file="):
                 if language == "yaml":
@@ -42,12 +42,17 @@ def test_the_doc_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                     assert result.exit_code == 0, f"{line}\n{result.output}"
                     ran += 1
         asked = len(server.bodies)
-    assert ran == 5
-    assert asked == 2 + 2 * 2 * 2  # score --judge: 2 cases; bias: 2 systems x 2 protocols x 2 cases
+    assert ran == 6
+    # score --judge: 2 cases; bias: 2 systems x 2 protocols x 2 cases; pairwise: 2 cases x 2 orders
+    assert asked == 2 + 2 * 2 * 2 + 2 * 2
     report: dict[str, Any] = json.loads((tmp_path / "runs" / "bl3" / "judged.json").read_text())
     assert report["judge"]["scores"]["judge_mean"] == 75.0 and report["judge"]["n_valid"] == 2
     bias = json.loads((tmp_path / "runs" / "bias.json").read_text())
     assert bias["systems"]["baseline"]["is_judge"] and bias["self_minus_other"]["delta"] == 0.0
+
+
+def _reply(body: dict[str, Any]) -> str:
+    return '{"better": "tie"}' if "Answer 1" in body["messages"][-1]["content"] else VERDICT
 
 
 def _formats(words: list[str]) -> bool:

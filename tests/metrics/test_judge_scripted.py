@@ -231,3 +231,25 @@ def test_agree_command(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, [*args, "--case-ids", "21,22", "--lexical-only", "--out", str(plain)]).exit_code == 0
     refused = CliRunner().invoke(cli, ["judge", "agree", str(plain)])
     assert refused.exit_code == 2 and "no judge section" in refused.output
+
+
+def test_pairwise_command(tmp_path: Path) -> None:
+    a, b = _submission(tmp_path, "a"), _submission(tmp_path, "b", suffix=" Zebra.")
+
+    def prefer_short(body: dict[str, Any]) -> str:  # the answer without the suffix wins, in either position
+        text = _user(body)
+        first = text.index("Answer 1")
+        second = text.index("Answer 2")
+        return '{"better": "2"}' if "Zebra." in text[first:second] else '{"better": "1"}'
+
+    with ScriptedServer(prefer_short) as server:
+        args = ["judge", "pairwise", f"a={a}", f"b={b}", "--data", "synthetic", "--split", "test", "--task", "2026/3"]
+        args += ["--case-ids", "21,22", "--judge", str(_config(tmp_path, server.base_url)), "--resamples", "100"]
+        result = CliRunner().invoke(cli, [*args, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        text = CliRunner().invoke(cli, [*args, "--format", "text"])
+        assert len(server.bodies) == 4  # 2 cases x 2 orders; the text run is answered from the cache
+    data = json.loads(result.stdout)
+    assert data["preference_a"] == 1.0 and data["position_consistent"] == 2
+    assert data["preference_a_percent"]["value"] == 100.0
+    assert "preference for a: 100.00 [100.00, 100.00]" in text.stdout
