@@ -37,7 +37,7 @@ MEAN_KEY = "judge_mean"
 
 def check_judge_task(task: Task) -> None:
     """A usage error for a task the judge does not read (before anything is scored)."""
-    from metrics.judge import JUDGE_TASKS
+    from metrics.judge.core import JUDGE_TASKS
 
     if task.id not in JUDGE_TASKS:
         raise click.UsageError(f"--judge applies to answer tasks ({', '.join(JUDGE_TASKS)}), not --task {task.id}")
@@ -233,7 +233,7 @@ def bias_command(
 def agree_command(report_path: Path, reference: Path | None, key: str, output: Output) -> None:
     """Agreement of REPORT's judge scores with reference ratings and with its official per-case metrics."""
     from metrics.judge.agreement import cohen_kappa, read_ratings, spearman
-    from metrics.judge.core import official_agreement  # noqa: F401 - the report already holds it
+    from metrics.judge.core import on_scale
     from metrics.report import ScoreReport
 
     report = ScoreReport.read(report_path)
@@ -248,7 +248,7 @@ def agree_command(report_path: Path, reference: Path | None, key: str, output: O
         ratings = read_ratings(reference)
         cases = [c for c in report.case_ids if c in judge and c in ratings]
         low, high = section["rubric"]["scale"]
-        on_scale = [int(np.floor(low + judge[c] / 100 * (high - low) + 0.5)) for c in cases]
+        scaled = [on_scale(judge[c], low, high) for c in cases]
         human = [ratings[c] for c in cases]
         integer = all(float(h).is_integer() for h in human)
         result["reference"] = {
@@ -256,8 +256,8 @@ def agree_command(report_path: Path, reference: Path | None, key: str, output: O
             "n": len(cases),
             "missing": [c for c in report.case_ids if c not in ratings],
             "spearman": spearman([judge[c] for c in cases], human),
-            "kappa": cohen_kappa(on_scale, [int(h) for h in human]) if integer else None,
-            "kappa_quadratic": cohen_kappa(on_scale, [int(h) for h in human], weights="quadratic") if integer else None,
+            "kappa": cohen_kappa(scaled, [int(h) for h in human]) if integer else None,
+            "kappa_quadratic": cohen_kappa(scaled, [int(h) for h in human], weights="quadratic") if integer else None,
         }
     output.emit(result)
 

@@ -31,6 +31,7 @@ from llmkit.backends import ChatRequest, Completion, OpenAIBackend, RetryPolicy,
 from llmkit.cache import ResponseCache
 from llmkit.client import LLMClient
 from metrics.judge.config import JudgeConfig, JudgeConfigError, Protocol
+from metrics.registry import get_metric_spec
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ DEFAULT_RUBRIC = HERE / "rubric.yaml"
 PROMPT_DIR = HERE / "prompts"
 TEMPLATE_NAMES = ("system", "pointwise", "pairwise")
 CACHE_FILE = "judge_cache.jsonl"
-#: The tasks whose answers the judge reads (answer generation).
-JUDGE_TASKS = ("2026/3", "2025", "fhir/2")
+#: The tasks whose answers the judge reads (answer generation): the registry's word.
+JUDGE_TASKS: tuple[str, ...] = get_metric_spec("llm-judge").judge_tasks
 MEAN_KEY = "judge_mean"
 NOT_OFFICIAL = "(LLM judge, not official)"
 #: Raw output kept for an invalid verdict (characters).
@@ -52,6 +53,11 @@ class JudgeError(HarnessError):
 
 
 # ---------------------------------------------------------------------- rubric
+
+
+def on_scale(percent: float, low: int, high: int) -> int:
+    """A percent back on the integer scale ``low..high`` (rounded half up), for agreement with integer ratings."""
+    return int(np.floor(low + percent / 100.0 * (high - low) + 0.5))
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,7 @@ class Rubric:
         return (value - self.scale_min) / (self.scale_max - self.scale_min) * 100.0
 
     def on_scale(self, percent: float) -> int:
-        """A percent back on the integer scale (rounded half up), for agreement with integer ratings."""
-        return int(np.floor(self.scale_min + percent / 100.0 * (self.scale_max - self.scale_min) + 0.5))
+        return on_scale(percent, self.scale_min, self.scale_max)
 
     @property
     def output_keys(self) -> tuple[str, ...]:
@@ -348,7 +353,7 @@ class CaseVerdict:
 
     def to_json(self) -> dict[str, Any]:
         if self.valid:
-            out: dict[str, Any] = {"samples": self.samples, "rationale": self.rationales[0]}
+            out: dict[str, Any] = {"samples": self.samples, "rationales": self.rationales}
             if self.errors:
                 out["retried"] = self.errors
             return out

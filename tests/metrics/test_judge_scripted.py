@@ -86,6 +86,9 @@ def test_score_judge_columns_retries_invalid_and_cache_resume(tmp_path: Path) ->
     assert section["verdicts"]["22"]["invalid"] is True
     assert "outside 1..5" in section["verdicts"]["22"]["errors"][0]
     assert section["verdicts"]["21"]["retried"] == ["attempt 1: no JSON object in the output"]
+    assert (
+        section["verdicts"]["21"]["rationales"] == ["fine"] and section["verdicts"]["21"]["samples"][0]["answers"] == 5
+    )
     assert section["display"]["judge_mean"].endswith("(LLM judge, not official)")
     assert "|protocol:blind|" in section["signature"] and "rubric:archehr-answer-v1@sha256:" in section["signature"]
     assert set(section["agreement"]["judge_mean"]) >= {"bleu", "rougeLsum"}
