@@ -61,9 +61,11 @@ def judge_text(report: Mapping[str, Any], decimals: int = 2) -> str:
     if not section:
         return ""
     lines = ["", f"LLM judge (not official) · protocol {section['protocol']} · {section['signature']}"]
+    names = {key: section["display"].get(key, key) for key in section["scores"]}
+    width = max(map(len, names.values()), default=0)
     for key, value in section["scores"].items():
         shown = "—" if value is None else f"{value:.{decimals}f}"
-        lines.append(f"  {section['display'].get(key, key):<52} {shown}")
+        lines.append(f"  {names[key]:<{width}}  {shown}")
     lines.append(
         f"  valid cases {section['n_valid']} of {section['n_cases']};"
         f" invalid: {', '.join(section['invalid']) or 'none'}"
