@@ -256,3 +256,11 @@ def test_pairwise_command(tmp_path: Path) -> None:
     assert data["preference_a"] == 1.0 and data["position_consistent"] == 2
     assert data["preference_a_percent"]["value"] == 100.0
     assert "preference for a: 100.00 [100.00, 100.00]" in text.stdout
+
+
+def test_the_data_use_guard_refuses_a_third_party_judge(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = _score(_submission(tmp_path), _config(tmp_path, "https://api.openai.com/v1"), out)
+    assert result.exit_code == 1
+    assert "neither loopback nor a private network" in result.stderr
+    assert not out.exists() and not (tmp_path / CACHE_FILE).exists()
