@@ -458,8 +458,11 @@ class Judge:
 
     def signature(self, protocol: str, mode: str = "pointwise") -> str:
         cfg = self.config
+        model = self.model_id
+        if Path(model).is_absolute():  # the local server names its model by its folder: keep the folder's name
+            model = Path(model).name
         fields = {
-            "model": self.model_id.replace("|", "/"),
+            "model": model.replace("|", "/"),
             "rubric": f"{self.rubric.name}@sha256:{self.rubric.sha256[:16]}",
             "prompts": f"sha256:{self.templates.sha256[:16]}",
             "mode": mode,

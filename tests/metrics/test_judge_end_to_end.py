@@ -43,7 +43,7 @@ def test_score_with_the_local_judge(tmp_path: Path) -> None:
         else:
             assert len(verdict["samples"]) == 1
             assert 0 <= section["per_case"]["judge_mean"][case] <= 100
-    assert f"model:{server.model}" in section["signature"]
+    assert f"|model:{Path(server.model).name}|" in section["signature"]
     requests = sum(1 if c not in section["invalid"] and not section["verdicts"][c].get("retried") else 2 for c in CASES)
     cache = (tmp_path / "judge_cache.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(cache) == requests  # every request answered once, and cached
