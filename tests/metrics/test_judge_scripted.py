@@ -264,3 +264,16 @@ def test_the_data_use_guard_refuses_a_third_party_judge(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "neither loopback nor a private network" in result.stderr
     assert not out.exists() and not (tmp_path / CACHE_FILE).exists()
+
+
+def test_a_judged_report_enters_the_leaderboard_without_its_judge_columns(tmp_path: Path) -> None:
+    with ScriptedServer(lambda body: GOOD) as server:
+        out = tmp_path / "report.json"
+        # not the reference itself: its BLEU is 100.00000000000004, which the leaderboard refuses (reported)
+        assert _score(_submission(tmp_path, suffix=" Zebra."), _config(tmp_path, server.base_url), out).exit_code == 0
+    db = tmp_path / "board.sqlite"
+    added = CliRunner().invoke(cli, ["leaderboard", "add", str(out), "--system", "s", "--db", str(db)])
+    assert added.exit_code == 0, added.output
+    shown = CliRunner().invoke(cli, ["leaderboard", "show", "--db", str(db), "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert "judge_" not in shown.stdout and "bleu" in shown.stdout
