@@ -16,6 +16,7 @@ import click
 from archehr.assets_cli import assets_group
 from archehr.eval_cli import eval_command, run_task
 from archehr.fhir_cli import fhir_group
+from archehr.judge_cli import judge_group
 from archehr.leaderboard_cli import leaderboard_group, reproduce_command
 from archehr.pipeline import run_system
 from archehr.score_cli import score_command
@@ -238,6 +239,7 @@ cli.add_command(leaderboard_group)
 cli.add_command(reproduce_command)
 cli.add_command(fhir_group)
 cli.add_command(llm_group)
+cli.add_command(judge_group)
 for _command in system_commands():  # commands the registered systems declare (e.g. the aligner's ablate)
     cli.add_command(_command)
 

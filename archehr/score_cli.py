@@ -137,6 +137,12 @@ def report_stderr_notes(report: ScoreReport, output: Output, *, prefix: str = ""
     help="Also add every report to this leaderboard database (labelled by the submission's folder or file name).",
 )
 @scoring_options
+@click.option(
+    "--judge",
+    "judge_config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Add LLM-judge columns from this judge config (never official; docs/llm_judge.md).",
+)
 @output_options()
 @report_errors
 def score_command(
@@ -148,19 +154,29 @@ def score_command(
     out: Path | None,
     leaderboard_db: Path | None,
     scoring: ScoringOptions,
+    judge_config: str | None,
     output: Output,
 ) -> None:
     """Score SUBMISSIONS (submission.json files, zips holding one, or folders of them) against --data/--split."""
+    from archehr.judge_cli import apply_judge, check_judge_task, judge_text
     from metrics.many import format_summary_text, read_submissions, score_many, summary_rows
     from metrics.scoring import SubmissionScorer
 
+    if judge_config is not None:
+        check_judge_task(task)
     many = len(submissions) > 1 or any(p.is_dir() for p in submissions)
     if out is not None and many and out.suffix.lower() == ".json":
         raise click.UsageError("--out must be a folder when several submissions are scored (one report each)")
     named = read_submissions(submissions)
+    target = load_split(data, split)
     with third_party_prints_to_log():
-        scorer = SubmissionScorer(load_split(data, split), task, case_ids=case_ids, options=scoring)
+        scorer = SubmissionScorer(target, task, case_ids=case_ids, options=scoring)
         reports = score_many(scorer, named)
+    if judge_config is not None:  # the judge's cache lies next to the single report, else next to each submission
+        reports = [
+            apply_judge(report, sub.entries, target, task, judge_config, out=None if many else out, submission=sub.path)
+            for sub, report in zip(named, reports, strict=True)
+        ]
     paths = _write_reports(named, reports, out, many)
     if leaderboard_db is not None:
         _add_to_leaderboard(leaderboard_db, named, reports, paths)
@@ -171,7 +187,7 @@ def score_command(
         output.emit({"submissions": rows}, lambda decimals: format_summary_text(rows))
     else:
         data_out = reports[0].to_json()
-        output.emit(data_out, lambda decimals: score_table(data_out, decimals))
+        output.emit(data_out, lambda decimals: score_table(data_out, decimals) + judge_text(data_out, decimals))
     for index, (sub, report) in enumerate(zip(named, reports, strict=True)):
         report_stderr_notes(report, output, prefix=f"{sub.name}: " if many else "", unavailable=index == 0)
 

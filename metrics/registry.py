@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from metrics.base import Metric
     from metrics.suite import ScoringOptions
 
-MetricKind = Literal["lexical", "neural", "evidence"]
+#: ``judge``: an LLM judge, never in a task's ``families`` (so never in an official score); added on request.
+MetricKind = Literal["lexical", "neural", "evidence", "judge"]
 
 #: The install command of the model stack, for neural families that cannot be imported.
 ML_INSTALL = "pip install -r requirements/ml.txt"
@@ -72,6 +73,8 @@ class MetricSpec:
     asset_option: str | None = None
     #: Evidence families: the rule of :mod:`metrics.evidence` that scores them.
     evidence_rule: str | None = None
+    #: Judge families: the tasks it may be added to on request (``archehr score --judge``).
+    judge_tasks: tuple[str, ...] = ()
 
     @property
     def output_keys(self) -> tuple[str, ...]:
@@ -138,6 +141,9 @@ def check_task(task: Task) -> None:
                 owners.setdefault(key, []).append(family)
     problems = [f"{k}: no family outputs it" for k in task.base_keys if k not in owners]
     problems += [f"{k}: output by {', '.join(v)}" for k, v in owners.items() if len(v) > 1]
+    problems += [
+        f"{f}: a judge family never enters an official score" for f in task.families if _REGISTRY[f].kind == "judge"
+    ]
     problems += [
         f"combined {c.key}: unknown component {p}"
         for i, c in enumerate(task.combined)
@@ -313,6 +319,34 @@ register_metric(
         _prf_outputs(*_SENTENCE_PREFIXES),
         "precision / recall / F1 of the 2025 answer's citations (strict: essential; lenient: + supplementary)",
         evidence_rule="2025",
+    )
+)
+
+
+def _judge_outputs() -> tuple[OutputSpec, ...]:
+    """The judge's keys, from the default rubric file (the one definition of its criteria)."""
+    from pathlib import Path
+
+    import yaml
+
+    rubric = yaml.safe_load((Path(__file__).resolve().parent / "judge" / "rubric.yaml").read_text(encoding="utf-8"))
+    outputs = [
+        OutputSpec(f"judge_{c['key']}", f"{c['name']} (LLM judge, not official)", description=c["question"])
+        for c in rubric["criteria"]
+    ]
+    outputs.append(OutputSpec("judge_mean", "Judge mean (LLM judge, not official)", description="mean of the criteria"))
+    return tuple(outputs)
+
+
+register_metric(
+    MetricSpec(
+        "llm-judge",
+        "judge",
+        _judge_outputs(),
+        "LLM judge on a rubric (metrics/judge/rubric.yaml), percent of its scale; not official (docs/llm_judge.md)",
+        needs="an OpenAI-compatible judge server",
+        asset_option="--judge CONFIG.yaml",
+        judge_tasks=("2026/3", "2025", "fhir/2"),
     )
 )
 

@@ -11,7 +11,8 @@ family of :mod:`metrics.registry`); ``components`` (combined key → the keys it
 (``mean``: the mean of ``per_case``; ``micro_f1``: pooled from ``per_case`` counts ``[tp, predicted,
 gold]``; ``micro``: pooled, no per-case rows; ``combined``: from other keys); ``per_case``; flags
 ``lexical_only``, ``comparable`` (with ``not_comparable``: components run on stand-ins) and
-``validated``; ``truncated`` case ids and ``warnings``.
+``validated``; ``truncated`` case ids and ``warnings``; ``judge`` (only with ``--judge``: the LLM judge's
+own section, never official, docs/llm_judge.md).
 
 Version 1 reports (no ``task``, ``system``, ``families``, ``components``) still load: :meth:`ScoreReport.from_json`
 fills those fields from the task registry.
@@ -75,6 +76,8 @@ class ScoreReport:
     families: dict[str, str] = field(default_factory=dict)
     components: dict[str, tuple[str, ...]] = field(default_factory=dict)
     system: dict[str, Any] | None = None
+    #: The LLM judge's section (``archehr score --judge``; never official, never in ``scores``), or ``None``.
+    judge: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
     harness_version: str = __version__
 
@@ -91,6 +94,10 @@ class ScoreReport:
             for case_id, value in rows.items():
                 for v in value if isinstance(value, list) else [value]:
                     out.append((f"per_case.{key}.{case_id}", float(v)))
+        if self.judge is not None:
+            for key, value in (self.judge.get("scores") or {}).items():
+                if value is not None:
+                    out.append((f"judge.scores.{key}", float(value)))
         return out
 
     @property
@@ -143,6 +150,8 @@ class ScoreReport:
             "per_case",
         ]
         out = {name: data[name] for name in order}
+        if self.judge is not None:  # only when asked for: reports without a judge keep their bytes
+            out["judge"] = data["judge"]
         for name in ("case_ids", "missing", "not_comparable", "truncated", "warnings"):
             out[name] = list(out[name])
         return out
