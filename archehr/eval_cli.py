@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from archehr.judge_cli import judge_option
 from archehr.pipeline import run_system
 from archehr.report_text import headline, score_table
 from archehr.score_cli import report_stderr_notes, scoring_options
@@ -58,6 +59,7 @@ def run_task(task: Task) -> Subtask:
 @task_options()
 @run_options(case_ids_option("Evaluate"), out_default=DEFAULT_OUT)
 @scoring_options
+@judge_option
 @click.option(
     "--leaderboard",
     "board",
@@ -81,14 +83,18 @@ def eval_command(
     batch_size: int,
     fresh: bool,
     scoring: ScoringOptions,
+    judge_config: str | None,
     board: str | None,
     output: Output,
 ) -> None:
     """Run SYSTEM on a split, validate, write submission.json and submission.zip, score into score.json."""
+    from archehr.judge_cli import apply_judge, check_judge_task
     from metrics.scoring import SubmissionScorer
     from submissions.io import package_zip, read_submission
 
     subtask = run_task(task)
+    if judge_config is not None:
+        check_judge_task(task)
     target = load_split(data, split)
     cases = inputs_for(target, subtask, case_ids)
     folder = Path(out or DEFAULT_OUT.format(system=system, task=task.slug, split=target.name))
@@ -108,7 +114,11 @@ def eval_command(
         )
         submission = Path(summary["submission"])
         zip_path = package_zip(submission, folder / ZIP_FILE)
-        report = scorer.score(read_submission(submission), file=str(submission), system=summary["system_card"])
+        entries = read_submission(submission)
+        report = scorer.score(entries, file=str(submission), system=summary["system_card"])
+        if judge_config is not None:
+            out_file = folder / SCORE_FILE
+            report = apply_judge(report, entries, target, task, judge_config, out=out_file, submission=submission)
     score_path = report.write(folder / SCORE_FILE)
     result: dict[str, Any] = {
         "system": system,

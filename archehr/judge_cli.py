@@ -35,6 +35,15 @@ if TYPE_CHECKING:
 MEAN_KEY = "judge_mean"
 
 
+#: ``--judge CONFIG.yaml`` of every command that scores (``score``, ``eval``): the command gets ``judge_config``.
+judge_option = click.option(
+    "--judge",
+    "judge_config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Add LLM-judge columns from this judge config (never official; docs/llm_judge.md).",
+)
+
+
 def check_judge_task(task: Task) -> None:
     """A usage error for a task the judge does not read (before anything is scored)."""
     from metrics.judge.core import JUDGE_TASKS

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from archehr.judge_cli import judge_option
 from archehr.report_text import score_table
 from harness.cli_support import (
     Output,
@@ -137,12 +138,7 @@ def report_stderr_notes(report: ScoreReport, output: Output, *, prefix: str = ""
     help="Also add every report to this leaderboard database (labelled by the submission's folder or file name).",
 )
 @scoring_options
-@click.option(
-    "--judge",
-    "judge_config",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Add LLM-judge columns from this judge config (never official; docs/llm_judge.md).",
-)
+@judge_option
 @output_options()
 @report_errors
 def score_command(

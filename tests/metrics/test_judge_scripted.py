@@ -277,3 +277,19 @@ def test_a_judged_report_enters_the_leaderboard_without_its_judge_columns(tmp_pa
     shown = CliRunner().invoke(cli, ["leaderboard", "show", "--db", str(db), "--format", "json"])
     assert shown.exit_code == 0, shown.output
     assert "judge_" not in shown.stdout and "bleu" in shown.stdout
+
+
+def test_eval_judges_the_answers_it_wrote(tmp_path: Path) -> None:
+    """``archehr eval --judge``: run, score and judge in one command; the judge section lands in score.json."""
+    with ScriptedServer(lambda body: GOOD) as server:
+        args = ["eval", "baseline", "--data", "synthetic", "--split", "test", "--task", "2026/3"]
+        args += ["--case-ids", ",".join(CASES), "--lexical-only", "--out", str(tmp_path / "run")]
+        result = CliRunner().invoke(
+            cli, [*args, "--judge", str(_config(tmp_path, server.base_url)), "--format", "json"]
+        )
+        sent = len(server.bodies)
+    assert result.exit_code == 0, result.output
+    assert sent == len(CASES)  # one verdict per answer
+    report = json.loads((tmp_path / "run" / "score.json").read_text(encoding="utf-8"))
+    assert report["judge"]["n_valid"] == len(CASES)
+    assert not any(key.startswith("judge_") for key in report["scores"])  # never among the official keys
