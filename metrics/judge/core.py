@@ -17,10 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import yaml
-from jinja2.sandbox import SandboxedEnvironment
 
 from harness import __version__
 from harness.data.model import Split, sort_ids
@@ -30,6 +28,7 @@ from harness.tasks import Task
 from llmkit.backends import ChatRequest, Completion, OpenAIBackend, RetryPolicy, messages
 from llmkit.cache import ResponseCache
 from llmkit.client import LLMClient
+from llmkit.templates import TemplateSet, load_templates
 from metrics.judge.config import JudgeConfig, JudgeConfigError, Protocol
 from metrics.registry import get_metric_spec
 
@@ -154,49 +153,11 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
 # ---------------------------------------------------------------------- prompts
 
 
-@dataclass
-class Templates:
-    sources: Mapping[str, str]
-    origins: Mapping[str, str]
-    _compiled: dict[str, jinja2.Template] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-        for name, text in self.sources.items():
-            try:
-                self._compiled[name] = env.from_string(text)
-            except jinja2.TemplateSyntaxError as exc:
-                raise JudgeConfigError(
-                    f"judge template {self.origins[name]} line {exc.lineno}: {exc.message}"
-                ) from None
-
-    def render(self, name: str, **context: Any) -> str:
-        try:
-            return self._compiled[name].render(**context).strip()
-        except jinja2.UndefinedError as exc:
-            raise JudgeConfigError(f"judge template {self.origins[name]}: {exc.message}") from None
-
-    @property
-    def sha256(self) -> str:
-        blob = json.dumps(dict(sorted(self.sources.items())), ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def load_templates(prompt_dir: str | None = None) -> Templates:
-    folder = Path(prompt_dir).expanduser() if prompt_dir else None
-    if folder is not None and not folder.is_dir():
-        raise JudgeConfigError(f"judge config prompt_dir: {folder} is not a folder")
-    sources, origins = {}, {}
-    for name in TEMPLATE_NAMES:
-        path = PROMPT_DIR / f"{name}.txt"
-        if folder is not None and (folder / f"{name}.txt").is_file():
-            path = folder / f"{name}.txt"
-        try:
-            sources[name] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise JudgeConfigError(f"judge template {path}: cannot be read ({exc})") from None
-        origins[name] = str(path)
-    return Templates(sources, origins)
+def load_judge_templates(prompt_dir: str | None = None) -> TemplateSet:
+    """The judge's templates, with ``prompt_dir``'s same-named files replacing the built-in ones."""
+    return load_templates(
+        PROMPT_DIR, TEMPLATE_NAMES, override_dir=prompt_dir, error=JudgeConfigError, label="judge config"
+    )
 
 
 # ---------------------------------------------------------------------- what is judged
@@ -426,7 +387,7 @@ class Judge:
         self.config = config
         self.client = client
         self.rubric = rubric or load_rubric(config.rubric)
-        self.templates = load_templates(config.prompt_dir)
+        self.templates = load_judge_templates(config.prompt_dir)
 
     @classmethod
     def open(cls, config: JudgeConfig, cache_dir: str | Path) -> Judge:
