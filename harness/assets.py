@@ -17,16 +17,21 @@ Nothing here touches the network, except :func:`fetch`, which a user calls expli
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.util
+import json
 import logging
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from filelock import FileLock
 
+from harness.atomic import atomic_write_text
 from harness.errors import HarnessError
 
 logger = logging.getLogger(__name__)
@@ -330,3 +335,86 @@ def fetch(name: str, dest: str | Path | None = None) -> Path:
             f"Without internet, {manual}."
         ) from exc
     return path
+
+
+# ---------------------------------------------------------------------- packaged gguf models, converted once
+
+_HASH_CACHE = "file-hashes.json"
+
+
+def gguf_folder(gguf: Path) -> Path:
+    """Where the safetensors conversion of ``gguf`` lives in the cache (named by the file's content)."""
+    return cache_dir() / "models" / f"{gguf.stem}-{file_sha256(gguf)[:12]}"
+
+
+def converted_gguf(gguf: Path) -> Path:
+    """The safetensors folder of ``gguf``, converted on first use (:func:`convert_gguf`)."""
+    folder = gguf_folder(gguf)
+    if not (folder / "config.json").is_file():
+        convert_gguf(gguf, folder)
+    return folder
+
+
+def convert_gguf(gguf: Path, target: Path) -> None:
+    """Dequantise ``gguf`` to a float32 safetensors folder at ``target`` (atomic rename, file lock)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / "config.json").is_file():
+            return
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+        logger.info("converting %s to safetensors in %s (once)", gguf.name, target)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        config_dict = loaded.config.to_dict()
+        config_dict.pop("quantization_config", None)
+        config_dict.pop("_name_or_path", None)
+        model_type = config_dict.pop("model_type")
+        config = AutoConfig.for_model(model_type, **config_dict)
+        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        fresh.load_state_dict(loaded.state_dict())
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            fresh.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            (tmp / "conversion.json").write_text(
+                json.dumps({"from_gguf": gguf.name, "gguf_sha256": file_sha256(gguf)}, indent=1), encoding="utf-8"
+            )
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def file_sha256(path: Path) -> str:
+    """Content sha256, cached in the generator cache by (absolute path, size, mtime)."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    cache_file = cache_dir() / _HASH_CACHE
+    cache = _read_json(cache_file)
+    if key in cache:
+        return str(cache[key])
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    if stat.st_size >= 1 << 20:  # small files are cheaper to hash than to cache
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(cache_file) + ".lock"):
+                cache = _read_json(cache_file)
+                cache[key] = value
+                atomic_write_text(cache_file, json.dumps(cache, indent=0, sort_keys=True))
+        except OSError as exc:
+            logger.debug("could not cache the hash of %s: %s", path, exc)
+    return value
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

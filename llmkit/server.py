@@ -28,7 +28,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from harness.assets import cache_dir
+from harness.assets import cache_dir, converted_gguf, locate
 from harness.errors import HarnessError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8011
 #: Config value meaning "the model the local server serves" (resolved to its served name).
 LOCAL_MODEL = "local"
+#: The packaged model the local server serves (an asset of :mod:`harness.assets`).
+LOCAL_ASSET = "smollm2-135m-gguf"
 
 
 class ServerError(HarnessError):
@@ -45,13 +47,10 @@ class ServerError(HarnessError):
 
 def local_model_folder() -> Path:
     """The safetensors folder of the packaged SmolLM2-135M-Instruct, converted from its gguf once."""
-    # the packaged gguf is converted by the shared LoRA library's base-model code (one conversion, one cache)
-    from systems.lora.basemodel import check_base_model, prepare_base_model
-    from systems.lora.config import ModelSection
-
-    ref = check_base_model(ModelSection())
-    prepare_base_model(ref)
-    return ref.path
+    status = locate(LOCAL_ASSET)
+    if status.found_at is None:
+        raise ServerError(f"the local model ({LOCAL_ASSET}) is missing: {status.how_to_supply}")
+    return converted_gguf(status.found_at)
 
 
 def local_served_folder() -> Path:

@@ -1,4 +1,5 @@
-"""Find the base model folder (a local path or a harness asset), convert a packaged gguf once, hash it.
+"""Find the base model folder (a local path or a harness asset; a packaged gguf is converted once by
+:mod:`harness.assets`), hash it.
 
 Checking (:func:`check_base_model`) is light and fails fast with one line saying what is missing and how to
 supply it; preparing (:func:`prepare_base_model`) may convert a gguf file into a safetensors folder in the cache
@@ -8,27 +9,19 @@ supply it; preparing (:func:`prepare_base_model`) may convert a gguf file into a
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from harness import assets
-from harness.atomic import atomic_write_text
 from harness.errors import MissingError
 from systems.lora.config import ModelSection
 
 logger = logging.getLogger(__name__)
 
 _MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".bin", ".model", ".txt", ".jinja", ".tiktoken")
-_HASH_CACHE = "file-hashes.json"
 
 
 class GeneratorSetupError(MissingError):
@@ -106,7 +99,7 @@ def check_base_model(model: ModelSection) -> BaseModelRef:
         )
     found = status.found_at
     if found.is_file() and found.suffix == ".gguf":
-        folder = generator_cache() / "models" / f"{found.stem}-{_file_sha256(found)[:12]}"
+        folder = assets.gguf_folder(found)
         return BaseModelRef(model.name, folder, f"asset:{model.asset} (gguf, converted)", gguf=found)
     return BaseModelRef(model.name, found, f"asset:{model.asset}")
 
@@ -114,40 +107,8 @@ def check_base_model(model: ModelSection) -> BaseModelRef:
 def prepare_base_model(ref: BaseModelRef) -> str:
     """Convert a gguf base model once if needed; returns the sha256 of the model folder."""
     if ref.gguf is not None and not (ref.path / "config.json").is_file():
-        _convert_gguf(ref.gguf, ref.path)
+        assets.convert_gguf(ref.gguf, ref.path)
     return dir_sha256(ref.path)
-
-
-def _convert_gguf(gguf: Path, target: Path) -> None:
-    """Dequantise ``gguf`` to a float32 safetensors folder at ``target`` (atomic rename, file lock)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if (target / "config.json").is_file():
-            return
-        import torch
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
-        logger.info("converting %s to safetensors in %s (once)", gguf.name, target)
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        config_dict = loaded.config.to_dict()
-        config_dict.pop("quantization_config", None)
-        config_dict.pop("_name_or_path", None)
-        model_type = config_dict.pop("model_type")
-        config = AutoConfig.for_model(model_type, **config_dict)
-        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-        fresh.load_state_dict(loaded.state_dict())
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            fresh.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
-            (tmp / "conversion.json").write_text(
-                json.dumps({"from_gguf": gguf.name, "gguf_sha256": _file_sha256(gguf)}, indent=1), encoding="utf-8"
-            )
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
 
 def dir_sha256(folder: Path) -> str:
@@ -155,38 +116,5 @@ def dir_sha256(folder: Path) -> str:
     digest = hashlib.sha256()
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _MODEL_FILE_SUFFIXES)
     for path in files:
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{_file_sha256(path)}\n".encode())
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{assets.file_sha256(path)}\n".encode())
     return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    """Content sha256, cached in the generator cache by (absolute path, size, mtime)."""
-    stat = path.stat()
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    cache_file = generator_cache() / _HASH_CACHE
-    cache = _read_json(cache_file)
-    if key in cache:
-        return str(cache[key])
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    value = digest.hexdigest()
-    if stat.st_size >= 1 << 20:  # small files are cheaper to hash than to cache
-        try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(cache_file) + ".lock"):
-                cache = _read_json(cache_file)
-                cache[key] = value
-                atomic_write_text(cache_file, json.dumps(cache, indent=0, sort_keys=True))
-        except OSError as exc:
-            logger.debug("could not cache the hash of %s: %s", path, exc)
-    return value
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
