@@ -298,7 +298,7 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
   {% endif %}
 </div>
 <nav>{% for t in tables %}<a href="#{{ t.id }}">{{ t.title }} · {{ t.split }}
-{%- if t.apart_reason %} ({{ t.n_cases }} cases){% endif %}</a>{% endfor %}
+{%- if t.apart_reason %} ({{ t.n_cases }} case{{ "" if t.n_cases == 1 else "s" }}){% endif %}</a>{% endfor %}
 <a href="#systems">Systems</a></nav>
 {% endif %}
 <main>
