@@ -75,6 +75,7 @@ def self_consistency(
     workdir: Path,
 ) -> dict[str, Any]:
     from harness.data import Subtask, inputs_for, load_dataset
+    from harness.tasks import get_task
     from metrics.scoring import ScoringOptions, score_submission
     from submissions import build_entries
     from systems.llm_prompt.config import SPEC
@@ -102,7 +103,7 @@ def self_consistency(
     ids = [c.case_id for c in chosen]
     entries = build_entries({k: p.prediction for k, p in predictions.items()}, ids, subtask=subtask)
     report = score_submission(
-        entries, split, subtask=subtask, year="2026", case_ids=ids, options=ScoringOptions(lexical_only=True)
+        entries, split, get_task(f"2026/{subtask}"), case_ids=ids, options=ScoringOptions(lexical_only=True)
     )
     key = "strict_micro_f1" if subtask == 2 else "micro_f1"
     usage = system.client.usage

@@ -20,7 +20,7 @@ Paths, each measured in its own fresh process (so peak RSS is that path's alone)
   one AlignScore call (pairs padded to 512 in batches of 8), one MEDCON match per text
   (:mod:`metrics.official_style`); N submissions cost N times that (the official scorer keeps nothing
   between submissions);
-- ``separate``: ``python -m harness.cli score`` run as separate processes on single submissions; N separate
+- ``separate``: ``python -m archehr.cli score`` run as separate processes on single submissions; N separate
   calls are ``--separate-runs`` of them measured, scaled to N (they are identical in kind).
 
 Per-case values of ``ours-1`` and ``official`` are compared (max absolute difference printed per metric;
@@ -186,11 +186,12 @@ def _options(run_dir: Path) -> Any:
 def worker_ours(run_dir: Path, cases: int, subs: list[Path]) -> dict[str, Any]:
     from score_speed import resampled_split
 
+    from harness.tasks import get_task
     from metrics.many import read_submissions, score_many
     from metrics.scoring import SubmissionScorer
 
     start = time.perf_counter()
-    scorer = SubmissionScorer(resampled_split(cases, 0), subtask=3, year="2026", options=_options(run_dir))
+    scorer = SubmissionScorer(resampled_split(cases, 0), get_task("2026/3"), options=_options(run_dir))
     reports = score_many(scorer, read_submissions(subs))
     seconds = time.perf_counter() - start
     for report in reports:
@@ -207,11 +208,11 @@ def worker_ours(run_dir: Path, cases: int, subs: list[Path]) -> dict[str, Any]:
 def worker_official(run_dir: Path, cases: int, sub: Path) -> dict[str, Any]:
     from score_speed import per_case_path, resampled_split
 
+    from harness.tasks import get_task
     from metrics.alignscore import AlignScoreMetric
     from metrics.bertscore import BertScoreMetric
     from metrics.medcon import MedconMetric
     from metrics.official_style import alignscore_per_case, bertscore_per_case, medcon_per_case
-    from metrics.subtasks import truncate_words
 
     a = _assets(run_dir)
     start = time.perf_counter()
@@ -220,7 +221,7 @@ def worker_official(run_dir: Path, cases: int, sub: Path) -> dict[str, Any]:
     entries = json.loads(sub.read_text(encoding="utf-8"))
     gold = {c.case_id: c for c in split.cases}
     ids = [e["case_id"] for e in entries]
-    predictions = [truncate_words(e["prediction"], 75)[0] for e in entries]
+    predictions = [get_task("2026/3").truncate(e["prediction"])[0] for e in entries]
     references = [keys[c].clinician_answer_without_citations.strip() for c in ids]
     sources = [gold[c].patient_narrative or "" for c in ids]
     values, _ = per_case_path(references, predictions, sources, 1)
@@ -276,11 +277,11 @@ def worker_cli(run_dir: Path, cases: int, sub: Path) -> dict[str, Any]:
     import contextlib
     import io
 
-    from harness.cli import cli
+    from archehr.cli import cli
 
     a = _assets(run_dir)
     args = [
-        "score", str(sub), "--data", str(run_dir / f"data-{cases}"), "--split", "bench", "--subtask", "3",
+        "score", str(sub), "--data", str(run_dir / f"data-{cases}"), "--split", "bench", "--task", "2026/3",
         "--bertscore-model", a["distilbert"], "--alignscore-ckpt", a["ckpt"], "--alignscore-base", a["roberta"],
         "--medcon-index", a["medcon_index"],
     ]  # fmt: skip
@@ -313,14 +314,14 @@ def _progress(label: str, result: dict[str, Any]) -> None:
 
 def _sentence_overlap(subs: list[Path]) -> dict[str, int]:
     """How many (case, claim sentence) pairs the submissions hold, and how many are distinct across them."""
+    from harness.tasks import get_task
     from metrics.sentences import split_sentences
-    from metrics.subtasks import truncate_words
 
     pairs = [
         (e["case_id"], s)
         for sub in subs
         for e in json.loads(sub.read_text(encoding="utf-8"))
-        for s in split_sentences(truncate_words(e["prediction"], 75)[0])
+        for s in split_sentences(get_task("2026/3").truncate(e["prediction"])[0])
     ]
     return {"case_sentences": len(pairs), "distinct_case_sentences": len(set(pairs))}
 
