@@ -18,7 +18,7 @@ from harness.tasks import get_task
 from harness.textutil import cut_words
 from llmkit.backends import Backend, ChatRequest, Completion, OpenAIBackend, RetryPolicy, TransformersBackend, messages
 from llmkit.cache import ResponseCache
-from llmkit.client import LLMClient
+from llmkit.client import LLMClient, UsageStats
 from llmkit.guard import check_endpoint
 from systems.llm_prompt.config import LLMPromptConfig
 from systems.llm_prompt.fewshot import FewShotRetriever
@@ -54,21 +54,11 @@ class _Job:
     case: Case
     parsed: list[Any] = field(default_factory=list)  # per sample: the parsed value, or None while invalid
     raws: list[str] = field(default_factory=list)  # every raw output, attempts included
-    requests: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_s: float = 0.0
+    usage: UsageStats = field(default_factory=UsageStats)  # this case's requests, cache hits, tokens, latency
 
     def record(self, completion: Completion) -> None:
         self.raws.append(completion.text)
-        if completion.cached:
-            self.cache_hits += 1
-            return
-        self.requests += 1
-        self.prompt_tokens += completion.prompt_tokens
-        self.completion_tokens += completion.completion_tokens
-        self.latency_s += completion.latency_s
+        self.usage.add(completion)
 
 
 @dataclass(frozen=True)
@@ -286,11 +276,11 @@ class LLMPromptSystem:
             return Prediction(case_id, skipped[index], {"llm": "skipped: nothing to ask"})
         valid = [p for p in job.parsed if p is not None]
         meta: dict[str, Any] = {
-            "requests": job.requests,
-            "cache_hits": job.cache_hits,
-            "prompt_tokens": job.prompt_tokens,
-            "completion_tokens": job.completion_tokens,
-            "latency_s": round(job.latency_s, 3),
+            "requests": job.usage.requests,
+            "cache_hits": job.usage.cache_hits,
+            "prompt_tokens": job.usage.prompt_tokens,
+            "completion_tokens": job.usage.completion_tokens,
+            "latency_s": round(job.usage.latency_s, 3),
             "samples": len(job.parsed),
             "valid_samples": len(valid),
         }
