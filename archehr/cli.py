@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -18,7 +17,7 @@ from archehr.eval_cli import eval_command, run_task
 from archehr.fhir_cli import fhir_group
 from archehr.judge_cli import judge_group
 from archehr.leaderboard_cli import leaderboard_group, reproduce_command
-from archehr.pipeline import run_system
+from archehr.pipeline import brief, run_system
 from archehr.score_cli import score_command
 from archehr.submission_cli import submit_command, validate_command
 from harness import __version__
@@ -187,12 +186,7 @@ def run_command(
             show_progress=show_progress(),
             fresh=fresh,
         )
-    output.emit(summary, lambda decimals: render_text(_run_brief(summary), decimals))
-
-
-def _run_brief(summary: dict[str, Any]) -> dict[str, Any]:
-    """What a person reads of a run summary (the card is in the JSON form)."""
-    return {k: v for k, v in summary.items() if k != "system_card"}
+    output.emit(summary, lambda decimals: render_text(brief(summary), decimals))
 
 
 @cli.command("train")

@@ -194,7 +194,7 @@ def run_command(
     output: Output,
 ) -> None:
     """Run SYSTEM on a FHIR split; writes predictions (resumable) and OUT/submission.json."""
-    from archehr.pipeline import run_system
+    from archehr.pipeline import brief, run_system
     from fhirqa.dataset import to_split
     from harness.data import inputs_for
 
@@ -215,7 +215,7 @@ def run_command(
             fresh=fresh,
         )
     result = {"track": "fhir", "task": task, **summary}
-    output.emit(result, lambda decimals: render_text({k: v for k, v in result.items() if k != "system_card"}, decimals))
+    output.emit(result, lambda decimals: render_text(brief(result), decimals))
 
 
 def _split(data: str, split: str, chosen: list[str] | None, to_split: Any) -> Any:

@@ -19,6 +19,11 @@ logger = logging.getLogger(__name__)
 SUBMISSION_FILE = "submission.json"
 
 
+def brief(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """What a person reads of a run summary: all of it but the system card (which the JSON form keeps)."""
+    return {k: v for k, v in summary.items() if k != "system_card"}
+
+
 def run_system(
     name: str,
     split: Split,
