@@ -9,7 +9,7 @@ swap matrices, so each batch of resamples is one matrix product per leaf.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,6 +180,19 @@ def _observed(plan: Plan, n: int) -> tuple[float, float]:
     return float(a[0]), float(b[0])
 
 
+def _resampled(plan: Plan, n: int, resamples: int, seed: int) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """Bootstrap resamples of the ``n`` cases in chunks: ``(rows, a, b)`` with the statistic of A and B on each
+    resample. The resamples depend only on ``seed``, ``resamples`` and ``n`` (the pairing of intervals rests on it)."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, resamples, _CHUNK):
+        size = min(_CHUNK, resamples - start)
+        picks = rng.integers(0, n, size=(size, n))
+        offsets = (np.arange(size)[:, None] * n + picks).ravel()
+        weights = np.bincount(offsets, minlength=size * n).reshape(size, n).astype(np.float64)
+        a, b = _values(plan, lambda leaf, w=weights: (w @ leaf.a, w @ leaf.b), n)
+        yield slice(start, start + size), a, b
+
+
 def paired_bootstrap(
     plan: Plan,
     *,
@@ -196,15 +209,9 @@ def paired_bootstrap(
     n = _check(plan, resamples)
     value_a, value_b = _observed(plan, n)
     observed = value_a - value_b
-    rng = np.random.default_rng(seed)
     deltas = np.empty(resamples)
-    for start in range(0, resamples, _CHUNK):
-        size = min(_CHUNK, resamples - start)
-        picks = rng.integers(0, n, size=(size, n))
-        offsets = (np.arange(size)[:, None] * n + picks).ravel()
-        weights = np.bincount(offsets, minlength=size * n).reshape(size, n).astype(np.float64)
-        a, b = _values(plan, lambda leaf, w=weights: (w @ leaf.a, w @ leaf.b), n)
-        deltas[start : start + size] = a - b
+    for rows, a, b in _resampled(plan, n, resamples, seed):
+        deltas[rows] = a - b
     alpha = 1.0 - confidence
     low, high = np.quantile(deltas, [alpha / 2, 1 - alpha / 2])
     extreme = int(np.count_nonzero(np.abs(deltas - observed) >= abs(observed) - 1e-12))
@@ -284,15 +291,9 @@ def bootstrap_interval(
     """
     n = _check(plan, resamples)
     value, _ = _observed(plan, n)
-    rng = np.random.default_rng(seed)
     values = np.empty(resamples)
-    for start in range(0, resamples, _CHUNK):
-        size = min(_CHUNK, resamples - start)
-        picks = rng.integers(0, n, size=(size, n))
-        offsets = (np.arange(size)[:, None] * n + picks).ravel()
-        weights = np.bincount(offsets, minlength=size * n).reshape(size, n).astype(np.float64)
-        a, _ = _values(plan, lambda leaf, w=weights: (w @ leaf.a, w @ leaf.b), n)
-        values[start : start + size] = a
+    for rows, a, _ in _resampled(plan, n, resamples, seed):
+        values[rows] = a
     alpha = 1.0 - confidence
     low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
     return Interval(value, float(low), float(high), confidence, resamples, seed)
