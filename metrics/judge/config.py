@@ -41,6 +41,7 @@ class JudgeConfig:
     # --- data
     rubric: str | None = None  # a rubric YAML (None: metrics/judge/rubric.yaml)
     prompt_dir: str | None = None  # a folder whose system/pointwise/pairwise.txt replace the built-in ones
+    few_shot: bool = True  # show the rubric's worked examples before each case (docs/llm_judge.md)
     cache: str | None = None  # folder of judge_cache.jsonl (None: next to the report, else the submission)
 
     def __post_init__(self) -> None:

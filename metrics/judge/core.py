@@ -25,7 +25,7 @@ from harness.data.model import Split, sort_ids
 from harness.errors import HarnessError, InputError
 from harness.signature import Signature
 from harness.tasks import Task
-from llmkit.backends import ChatRequest, Completion, OpenAIBackend, RetryPolicy, messages
+from llmkit.backends import ChatRequest, Completion, OpenAIBackend, RetryPolicy
 from llmkit.cache import ResponseCache
 from llmkit.client import LLMClient
 from llmkit.templates import TemplateSet, load_templates
@@ -72,6 +72,24 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class ExampleAnswer:
+    """One answer of a worked example with the verdict the judge is shown for it."""
+
+    text: str
+    scores: Mapping[str, int]
+    rationale: str
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    """A made-up case of the rubric file, graded: shown before the real case when ``few_shot`` is on."""
+
+    item: JudgeItem
+    answers: tuple[ExampleAnswer, ...]
+    comparison: str  # the rationale of the pairwise example (position-neutral)
+
+
+@dataclass(frozen=True)
 class Rubric:
     name: str
     scale_min: int
@@ -79,6 +97,7 @@ class Rubric:
     criteria: tuple[Criterion, ...]
     sha256: str
     source: str
+    examples: tuple[WorkedExample, ...] = ()
 
     def percent(self, value: float) -> float:
         return (value - self.scale_min) / (self.scale_max - self.scale_min) * 100.0
@@ -147,7 +166,74 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or "|" in name:
         raise bad("name", "needs a non-empty string without '|'")
-    return Rubric(name, low, high, tuple(criteria), hashlib.sha256(raw).hexdigest(), str(path))
+    examples = _read_examples(data.get("examples", []), criteria, low, high, bad)
+    return Rubric(name, low, high, tuple(criteria), hashlib.sha256(raw).hexdigest(), str(path), examples)
+
+
+def _read_examples(
+    items: Any, criteria: Sequence[Criterion], low: int, high: int, bad: Any
+) -> tuple[WorkedExample, ...]:
+    """The rubric's worked examples; every answer's verdict gives every criterion an integer on the scale."""
+    if not isinstance(items, list):
+        raise bad("examples", "must be a list")
+
+    def text(where: str, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise bad(where, "needs a non-empty string")
+        return value.strip()
+
+    out = []
+    for i, item in enumerate(items):
+        where = f"examples[{i}]"
+        if not isinstance(item, dict):
+            raise bad(where, "must be a mapping")
+        note = item.get("note")
+        if not isinstance(note, list) or not note:
+            raise bad(f"{where}.note", "needs a list of note sentences")
+        sentences = [text(f"{where}.note[{n}]", s) for n, s in enumerate(note)]
+        answers = item.get("answers")
+        if not isinstance(answers, list) or not answers:
+            raise bad(f"{where}.answers", "needs a non-empty list")
+        graded = []
+        for j, answer in enumerate(answers):
+            at = f"{where}.answers[{j}]"
+            if not isinstance(answer, dict) or not isinstance(answer.get("verdict"), dict):
+                raise bad(at, "needs text and a verdict mapping")
+            verdict = answer["verdict"]
+            scores = {}
+            for criterion in criteria:
+                value = verdict.get(criterion.key)
+                if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                    raise bad(f"{at}.verdict.{criterion.key}", f"{value!r} is not an integer in {low}..{high}")
+                scores[criterion.key] = value
+            extra = sorted(set(verdict) - {c.key for c in criteria} - {"rationale"})
+            if extra:
+                raise bad(f"{at}.verdict", f"{', '.join(extra)} is not a criterion of the rubric")
+            graded.append(
+                ExampleAnswer(
+                    text(f"{at}.text", answer.get("text")),
+                    scores,
+                    text(f"{at}.verdict.rationale", verdict.get("rationale")),
+                )
+            )
+        case = JudgeItem(
+            f"example-{i + 1}",
+            text(f"{where}.narrative", item.get("narrative")),
+            text(f"{where}.question", item.get("question")),
+            "\n".join(f"[{n}] {s}" for n, s in enumerate(sentences, start=1)),
+            text(f"{where}.reference", item.get("reference")),
+            "",
+        )
+        comparison = item.get("comparison", "")
+        if not isinstance(comparison, str):
+            raise bad(f"{where}.comparison", "must be a string")
+        out.append(WorkedExample(case, tuple(graded), comparison.strip()))
+    return tuple(out)
+
+
+def verdict_json(rubric: Rubric, scores: Mapping[str, int], rationale: str) -> str:
+    """A verdict in the reply format the pointwise prompt asks for (criteria in rubric order, then rationale)."""
+    return json.dumps({**{c.key: scores[c.key] for c in rubric.criteria}, "rationale": rationale}, ensure_ascii=False)
 
 
 # ---------------------------------------------------------------------- prompts
@@ -252,7 +338,35 @@ def _json_object(text: str, wanted: frozenset[str] = frozenset()) -> dict[str, A
             first = value if first is None else first
     if first is not None:
         return first
+    cut = _cut_in_rationale(text, decoder)
+    if cut is not None:
+        return cut
     raise VerdictError("no JSON object in the output")
+
+
+_OPEN_RATIONALE = re.compile(r'"rationale"\s*:\s*"')
+_PARTIAL_ESCAPE = re.compile(r"(?<!\\)(\\\\)*\\(u[0-9a-fA-F]{0,3})?$")
+
+
+def _cut_in_rationale(text: str, decoder: json.JSONDecoder) -> dict[str, Any] | None:
+    """An object whose output stopped inside its last field, the rationale string (``max_tokens`` reached):
+    the fields before it are whole, so it is closed after the text it has (rationale ending in "…")."""
+    opened = list(_OPEN_RATIONALE.finditer(text))
+    if not opened:
+        return None
+    tail = text[opened[-1].end() :]
+    if '"' in tail.replace("\\\\", "").replace('\\"', ""):
+        return None  # the rationale string was closed: the object is broken elsewhere
+    closed = _PARTIAL_ESCAPE.sub(lambda m: m.group(1) or "", text.rstrip("\n")) + '"}'
+    for match in re.finditer(r"\{", text[: opened[-1].start()]):
+        try:
+            value, _ = decoder.raw_decode(closed, match.start())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("rationale"), str):
+            value["rationale"] = value["rationale"].rstrip() + "…"
+            return value
+    return None
 
 
 def parse_verdict(text: str, rubric: Rubric) -> tuple[dict[str, int], str]:
@@ -432,6 +546,7 @@ class Judge:
             "seed": cfg.seed,
             "temperature": f"{cfg.temperature:g}",
             "retries": cfg.parse_retries,
+            "few_shot": sum(len(e.answers) for e in self.examples),
             "harness": __version__,
         }
         return Signature.of("llm-judge", fields, "not-official").format()
@@ -439,8 +554,29 @@ class Judge:
     def _author_context(self, author: Author | None) -> dict[str, Any]:
         return {"author": None if author is None else author.name, "author_is_judge": bool(author and author.is_judge)}
 
+    @property
+    def examples(self) -> tuple[WorkedExample, ...]:
+        """The rubric's worked examples shown before each case (none when ``few_shot`` is off)."""
+        return self.rubric.examples if self.config.few_shot else ()
+
+    def _system(self) -> list[tuple[str, str]]:
+        system = self.templates.render("system")
+        return [("system", system)] if system else []
+
     def pointwise_prompt(self, item: JudgeItem, author: Author | None) -> tuple[tuple[str, str], ...]:
-        user = self.templates.render(
+        """System prompt, one graded exchange per worked-example answer (blind), then the case."""
+        turns = self._system()
+        for example in self.examples:
+            for answer in example.answers:
+                shown = replace(example.item, answer=answer.text)
+                turns += [
+                    ("user", self._pointwise_user(shown, None)),
+                    ("assistant", verdict_json(self.rubric, answer.scores, answer.rationale)),
+                ]
+        return (*turns, ("user", self._pointwise_user(item, author)))
+
+    def _pointwise_user(self, item: JudgeItem, author: Author | None) -> str:
+        return self.templates.render(
             "pointwise",
             criteria=self.rubric.criteria,
             scale_min=self.rubric.scale_min,
@@ -452,7 +588,6 @@ class Judge:
             answer=item.answer,
             **self._author_context(author),
         )
-        return messages(self.templates.render("system"), user)
 
     def _request(self, prompt: tuple[tuple[str, str], ...], sample: int, attempt: int) -> ChatRequest:
         cfg = self.config
@@ -522,22 +657,14 @@ class Judge:
         orders), ``None`` when an order stays invalid; ``consistent`` when both orders agree."""
         if [i.case_id for i in items_a] != [i.case_id for i in items_b]:
             raise JudgeError("pairwise judging needs the same cases in the same order on both sides")
+        shots = self._pairwise_examples()
         prompts = []
         for a, b in zip(items_a, items_b, strict=True):
             for first, second in ((0, 1), (1, 0)):
                 pair = (a, b)
                 who = (None, None) if authors is None else authors
                 answers = [{"text": pair[k].answer, **_author_keys(who[k])} for k in (first, second)]
-                user = self.templates.render(
-                    "pairwise",
-                    criteria=self.rubric.criteria,
-                    narrative=a.narrative,
-                    question=a.question,
-                    note=a.note,
-                    reference=a.reference,
-                    answers=answers,
-                )
-                prompts.append(messages(self.templates.render("system"), user))
+                prompts.append((*shots, ("user", self._pairwise_user(a, answers))))
         rounds = self._rounds(prompts, parse_preference)
         cases: dict[str, Any] = {}
         for n, item in enumerate(items_a):
@@ -572,6 +699,32 @@ class Judge:
             "per_case": cases,
             "signature": self.signature("blind" if authors is None else "non-blind", mode="pairwise-swapped"),
         }
+
+    def _pairwise_user(self, case: JudgeItem, answers: Sequence[Mapping[str, Any]]) -> str:
+        return self.templates.render(
+            "pairwise",
+            criteria=self.rubric.criteria,
+            narrative=case.narrative,
+            question=case.question,
+            note=case.note,
+            reference=case.reference,
+            answers=answers,
+        )
+
+    def _pairwise_examples(self) -> list[tuple[str, str]]:
+        """System prompt, then per worked example with answers of different mean scores: its best and worst
+        answer compared in both orders (blind), so the examples favour neither position."""
+        turns = self._system()
+        for example in self.examples:
+            ranked = sorted(example.answers, key=lambda a: sum(a.scores.values()))
+            worst, best = ranked[0], ranked[-1]
+            if sum(worst.scores.values()) == sum(best.scores.values()):
+                continue
+            for pair, better in (((best, worst), "1"), ((worst, best), "2")):
+                answers = [{"text": a.text, **_author_keys(None)} for a in pair]
+                reply = json.dumps({"better": better, "rationale": example.comparison}, ensure_ascii=False)
+                turns += [("user", self._pairwise_user(example.item, answers)), ("assistant", reply)]
+        return turns
 
 
 def _author_keys(author: Author | None) -> dict[str, Any]:

@@ -13,7 +13,14 @@ import pytest
 from harness.tasks import all_tasks, get_task
 from metrics.judge import JudgeConfigError, load_config, load_rubric, parse_preference, parse_verdict
 from metrics.judge.agreement import cohen_kappa, ranks, read_ratings, spearman
-from metrics.judge.core import VerdictError
+from metrics.judge.core import (
+    DEFAULT_RUBRIC,
+    Author,
+    Judge,
+    VerdictError,
+    judge_items,
+    verdict_json,
+)
 from metrics.registry import check_task, get_metric_spec
 from metrics.report import ScoreReport
 
@@ -62,6 +69,82 @@ def test_valid_verdicts() -> None:
     text = 'Sure! {"note": 1} ```json\n{"grounded": "4", "answers": 5.0, "consistent": 3, "patient": 1, '
     text += '"rationale": " ok "}\n```'
     assert parse_verdict(text, RUBRIC) == ({"grounded": 4, "answers": 5, "consistent": 3, "patient": 1}, "ok")
+
+
+@pytest.mark.parametrize(
+    ("tail", "rationale"),
+    [
+        ('"rationale": "The note says the fever', "The note says the fever…"),
+        ('"rationale": "cut inside an escape \\', "cut inside an escape…"),
+        ('"rationale": "cut inside \\u00', "cut inside…"),
+        ('"rationale": "an escaped backslash \\\\', "an escaped backslash \\…"),
+    ],
+)
+def test_an_output_cut_inside_its_rationale_keeps_its_scores(tail: str, rationale: str) -> None:
+    text = '{"grounded": 2, "answers": 3, "consistent": 2, "patient": 4, ' + tail
+    assert parse_verdict(text, RUBRIC) == ({"grounded": 2, "answers": 3, "consistent": 2, "patient": 4}, rationale)
+    assert parse_preference('{"better": "2", "rationale": "Answer 2 cites') == (1, "Answer 2 cites…")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"grounded": 2, "answers": 3, "rationale": "cut before two criteria',  # criteria missing: still invalid
+        '{"grounded": 2, "answers": 3, "consistent": 2, "patient": 4, "rationale": "closed" and then broken',
+        '{"grounded": 2, "answers": 3, "consistent": 2, "patient": 4, "rationale": 5',
+    ],
+)
+def test_only_a_cut_rationale_is_recovered(text: str) -> None:
+    with pytest.raises(VerdictError):
+        parse_verdict(text, RUBRIC)
+
+
+def test_worked_examples_are_graded_on_the_rubric() -> None:
+    (example,) = RUBRIC.examples
+    assert example.item.note.startswith("[1] ") and len(example.answers) == 2
+    for answer in example.answers:  # what the judge is shown parses back to the example's own verdict
+        shown = verdict_json(RUBRIC, answer.scores, answer.rationale)
+        assert parse_verdict(shown, RUBRIC) == (dict(answer.scores), answer.rationale)
+    assert len({sum(a.scores.values()) for a in example.answers}) == 2  # a good and a poor answer
+
+
+def test_few_shot_prompts_show_each_example_before_the_case(tmp_path: Path) -> None:
+    def _judge(**config: object) -> Judge:  # nothing is sent: prompts and signatures only
+        judge = Judge.open(load_config(None, {"model": "m", **config}), tmp_path)
+        judge.close()
+        return judge
+
+    from harness.data.loader import load_dataset
+
+    split = load_dataset("synthetic").split("test")
+    task = get_task("2026/3")
+    answer = (split.keys or {})["21"].clinician_answer_without_citations
+    (item,) = judge_items(task, split, {"21": answer})
+    author = Author("baseline", is_judge=True)
+    turns = _judge().pointwise_prompt(item, author)
+    assert [r for r, _ in turns] == ["system", "user", "assistant", "user", "assistant", "user"]
+    example = RUBRIC.examples[0]
+    assert example.answers[0].text in turns[1][1] and example.answers[1].text in turns[3][1]
+    assert "wrote this answer" not in turns[1][1] and "(you, baseline, wrote this answer)" in turns[5][1]
+    assert turns[2][1] == verdict_json(RUBRIC, example.answers[0].scores, example.answers[0].rationale)
+    plain = _judge(few_shot=False)
+    assert [r for r, _ in plain.pointwise_prompt(item, None)] == ["system", "user"]
+    assert "|few_shot:2|" in _judge().signature("blind") and "|few_shot:0|" in plain.signature("blind")
+    shots = _judge()._pairwise_examples()  # both orders, so the examples favour neither position
+    assert [r for r, _ in shots] == ["system", "user", "assistant", "user", "assistant"]
+    assert [json.loads(shots[i][1])["better"] for i in (2, 4)] == ["1", "2"]
+    assert shots[1][1].index(example.answers[0].text) < shots[1][1].index(example.answers[1].text)
+    assert shots[3][1].index(example.answers[1].text) < shots[3][1].index(example.answers[0].text)
+
+
+def test_bad_worked_example(tmp_path: Path) -> None:
+    text = Path(DEFAULT_RUBRIC).read_text(encoding="utf-8").replace("          patient: 3\n", "          patient: 6\n")
+    path = tmp_path / "rubric.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        JudgeConfigError, match=r"examples\[0\].answers\[1\].verdict.patient: 6 is not an integer in 1..5"
+    ):
+        load_rubric(path)
 
 
 def test_preferences() -> None:
