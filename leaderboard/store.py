@@ -158,7 +158,8 @@ class LeaderboardStore:
             "split": experiment.split,
             "case_set_hash": experiment.case_set_hash,
             "judge_signature": experiment.judge_signature,
-            "result_json": _dumps(dict(experiment.result)),
+            # verbatim, in the result's order (the systems' order is the order it judged them)
+            "result_json": json.dumps(dict(experiment.result), ensure_ascii=False, allow_nan=False),
             "source": experiment.source,
             "added_at": added_at,
         }
