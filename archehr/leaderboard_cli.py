@@ -386,7 +386,8 @@ def html_command(
     page = write_page(tables, out_dir, options=options, bias=bias)
     if include_case_text:
         click.echo(f"note: {page} contains credentialed case text: do not share it", err=True)
-    output.emit({"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)})
+    summary = {"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)}
+    output.emit({**summary, "judge_bias": len(bias)} if bias else summary)
 
 
 @leaderboard_group.command("rm")

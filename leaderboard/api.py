@@ -154,7 +154,7 @@ def add_reports_and_render(
     with LeaderboardStore(db_path) as store:
         results = add_reports(store, report_paths)
         tables = load_tables(store)
-        page = write_page(tables, html_dir)
+        page = write_page(tables, html_dir, bias=store.bias_experiments())
         db = str(store.path)
     return {
         "db": db,
