@@ -74,6 +74,7 @@ dl.sigs { display:grid; grid-template-columns:minmax(6em,16em) minmax(0,1fr); ga
 dl.sigs dt { font-weight:600; }
 dl.sigs dd { margin:0; word-break:break-all; }
 dl.sigs .note { color:var(--warn); word-break:normal; }
+section.bias dl.sigs { margin-top:10px; }
 ul.notes { margin:8px 0 0; padding-left:18px; color:var(--muted); font-size:12.5px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(min(360px,100%),1fr)); gap:14px; }
 .card { border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
@@ -446,7 +447,8 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
   <div class="meta"><span class="tag" title="an LLM judge's verdicts: not an official metric">not official</span>
   <span>split <code>{{ e.split }}</code></span><span>{{ e.n_cases }} case{{ '' if e.n_cases == 1 else 's' }}
   ({{ e.case_summary }})</span>
-  <span>judge <code class="judge-signature" title="{{ e.judge }}">{{ e.judge_short }}</code></span></div>
+  <span>judge <code class="judge-signature" title="{{ e.judge }}">{{ e.judge_short }}</code></span>
+  {% if e.added_at %}<span>added {{ e.added_at }}</span>{% endif %}</div>
   <div class="scroll"><table class="scores bias-table">
     <thead><tr><th class="sys">System</th><th>Blind</th><th>Non-blind</th><th>Non-blind − blind</th>
     <th class="ci">{{ e.confidence }} CI</th><th class="p">p</th><th>Cases</th><th>Dropped</th></tr></thead>
@@ -461,8 +463,7 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
     {% endfor %}</tbody>
   </table></div>
   <dl class="sigs"><dt>judge (blind)</dt><dd><code>{{ e.judge }}</code></dd>
-    <dt>judge (non-blind)</dt><dd><code>{{ e.judge_non_blind }}</code></dd>
-    {% if e.source %}<dt>from</dt><dd><code>{{ e.source }}</code> · added {{ e.added_at }}</dd>{% endif %}</dl>
+    <dt>judge (non-blind)</dt><dd><code>{{ e.judge_non_blind }}</code></dd></dl>
   {% endfor %}
 </section>
 {% endfor %}

@@ -359,7 +359,6 @@ def _bias_context(bias: Sequence[BiasExperiment]) -> list[dict[str, Any]]:
                     "confidence": "" if confidence is None else f"{confidence:.0%}",
                     "rows": [_bias_row(r) for r in rows],
                     "self": None if extra is None else _bias_row(extra),
-                    "source": e.source or "",
                     "added_at": e.added_at or "",
                 }
             )
