@@ -195,7 +195,8 @@ def test_show_page_and_exports_have_the_bias_section_apart_from_the_rankings(
     assert other["system"] == "<b>other</b>" and other["non_blind_minus_blind"] == 0.0
     assert experiment["self_minus_others"]["others"] == ["<b>other</b>"]
 
-    text = _invoke("leaderboard", "show", "--db", str(db), "--format", "text").stdout
+    wide = {"COLUMNS": "200"}  # under xdist the console is 80 wide and the title would wrap
+    text = CliRunner().invoke(cli, ["leaderboard", "show", "--db", str(db), "--format", "text"], env=wide).stdout
     assert TITLE in text and "judge's own" in text and "self − others" in text and delta in text
     assert "llm-judge|model:scripted" in text and text.index("Overall") < text.index(TITLE)
 
