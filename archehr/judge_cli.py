@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
+from archehr.leaderboard_cli import leaderboard_db_option
 from harness.cli_support import (
     GuardedGroup,
     Output,
@@ -28,6 +29,7 @@ from harness.cli_support import (
     task_options,
 )
 from harness.tasks import Task
+from leaderboard.bias import BIAS_EXPERIMENT
 
 if TYPE_CHECKING:
     from metrics.report import ScoreReport
@@ -155,7 +157,7 @@ def bias_experiment(
         self_vs_other = {"self": self_name, "others": others, **_difference(mine, theirs, resamples, seed)}
     return {
         "not_official": True,
-        "experiment": "judge-self-preference",
+        "experiment": BIAS_EXPERIMENT,
         "judge": judge.signature("blind"),
         "judge_non_blind": judge.signature("non-blind"),
         "judge_system_name": self_name,
@@ -194,6 +196,9 @@ def _bias_text(result: Mapping[str, Any], decimals: int) -> str:
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the result JSON here (atomic)."
 )
+@leaderboard_db_option(
+    "Also add the result to this leaderboard database (its own table: LLM judge bias, not official)."
+)
 @click.option("--resamples", type=click.IntRange(100), default=10_000, show_default=True)
 @click.option("--seed", type=int, default=12345, show_default=True, help="Bootstrap seed.")
 @output_options()
@@ -206,12 +211,16 @@ def bias_command(
     case_ids: list[str] | None,
     config_path: str,
     out: Path | None,
+    leaderboard_db: Path | None,
     resamples: int,
     seed: int,
     output: Output,
 ) -> None:
     """Judge each SUBMISSION (NAME=PATH; NAME defaults to the file's folder name) blind and non-blind."""
+    from archehr.leaderboard_cli import add_bias_results
     from harness.atomic import atomic_write_text
+    from leaderboard.ingest import bias_from_result
+    from leaderboard.store import LeaderboardStore
     from metrics.judge import Judge, answer_texts, judge_items, load_config
     from submissions.io import read_submission
 
@@ -230,8 +239,17 @@ def bias_command(
     finally:
         judge.close()
     result.update(task=task.id, split=target.name, case_ids=wanted)
+    # checked as `leaderboard add` checks a result file, before anything is written
+    experiment = None if leaderboard_db is None else bias_from_result(result, source=None if out is None else str(out))
     if out is not None:
         atomic_write_text(out, json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    if leaderboard_db is not None and experiment is not None:
+        with LeaderboardStore(leaderboard_db) as store:
+            (added,) = add_bias_results(store, [experiment])
+        if added.added:
+            click.echo(
+                f"leaderboard: judge bias experiment added as #{added.experiment.id} in {leaderboard_db}", err=True
+            )
     output.emit(result, lambda decimals: _bias_text(result, decimals))
 
 

@@ -7,9 +7,9 @@ entries not comparable), 2 a usage error (unknown entry, bad option).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +17,10 @@ from harness.cli_support import EXIT_FAILED_CHECK, Output, output_options, parse
 from harness.tasks import UnknownTaskError, get_task
 from leaderboard.schema import YEARS
 from leaderboard.store import ENV_DB, LeaderboardStore, UnknownEntryError, default_db_path
+
+if TYPE_CHECKING:
+    from leaderboard.bias import BiasExperiment
+    from leaderboard.store import BiasAddResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +34,26 @@ def _db_option(func: F) -> F:
         default=None,
         help="Leaderboard database [default: ./.archehr/leaderboard.sqlite].",
     )(func)
+
+
+def leaderboard_db_option(help_text: str) -> Callable[[F], F]:
+    """``--leaderboard DB``: also add what the command computes to this leaderboard database (the command gets
+    ``leaderboard_db``); shared by ``archehr score`` and ``archehr judge bias``."""
+    return click.option(
+        "--leaderboard", "leaderboard_db", type=click.Path(dir_okay=False, path_type=Path), help=help_text
+    )
+
+
+def add_bias_results(store: LeaderboardStore, experiments: Sequence[BiasExperiment]) -> list[BiasAddResult]:
+    """Add checked judge bias results to ``store``, with a note on stderr for each one already there."""
+    from leaderboard.api import add_bias
+
+    results = add_bias(store, experiments)
+    for r in results:
+        if not r.added:
+            where = r.experiment.source or "this judge bias result"
+            click.echo(f"note: {where} is already on the board as judge bias experiment #{r.experiment.id}", err=True)
+    return results
 
 
 def _filter_options(func: F) -> F:
@@ -84,34 +108,50 @@ def leaderboard_group() -> None:
 @output_options()
 @report_errors
 def add_command(reports: tuple[Path, ...], system: str | None, db: Path | None, output: Output) -> None:
-    """Add score reports (REPORT.json files, or folders holding score.json files)."""
-    from leaderboard.api import add_prepared, prepare_reports
+    """Add score reports (REPORT.json files, or folders holding score.json files) and LLM-judge bias results
+    (`archehr judge bias --out FILE.json`: their own table, never ranked)."""
+    from leaderboard.api import add_prepared, prepare_files
 
-    prepared = prepare_reports(reports, system=system)  # a bad report leaves no database behind
+    prepared = prepare_files(reports, system=system)  # a bad file leaves no database behind
     with _open(db) as store:
-        results = add_prepared(store, prepared)
+        results = add_prepared(store, prepared.reports)
+        bias_results = add_bias_results(store, prepared.bias)
         path = str(store.path)
     for r in results:
         if not r.added:
             click.echo(f"note: {r.entry.source} is already on the board as #{r.entry.id}", err=True)
-    output.emit(
-        {
-            "db": path,
-            "entries": [
-                {
-                    "entry_id": r.entry.id,
-                    "added": r.added,
-                    "system": r.entry.system,
-                    "subtask": r.entry.subtask,
-                    "split": r.entry.split,
-                    "n_cases": len(r.entry.case_ids),
-                    "partial": r.entry.partial,
-                    "source": r.entry.source,
-                }
-                for r in results
-            ],
-        }
-    )
+    data: dict[str, Any] = {
+        "db": path,
+        "entries": [
+            {
+                "entry_id": r.entry.id,
+                "added": r.added,
+                "system": r.entry.system,
+                "subtask": r.entry.subtask,
+                "split": r.entry.split,
+                "n_cases": len(r.entry.case_ids),
+                "partial": r.entry.partial,
+                "source": r.entry.source,
+            }
+            for r in results
+        ],
+    }
+    if bias_results:
+        data["judge_bias"] = [_bias_added(r) for r in bias_results]
+    output.emit(data)
+
+
+def _bias_added(result: BiasAddResult) -> dict[str, Any]:
+    e = result.experiment
+    return {
+        "bias_id": e.id,
+        "added": result.added,
+        "task": e.task,
+        "split": e.split,
+        "n_cases": len(e.case_ids),
+        "systems": [r.system for r in e.rows()],
+        "source": e.source,
+    }
 
 
 @leaderboard_group.command("show")
@@ -132,12 +172,14 @@ def show_command(
 ) -> None:
     """The board: one table per comparable group, ↑/↓ per metric, the best value highlighted."""
     from leaderboard.api import load_tables, tables_json
+    from leaderboard.bias import bias_json
 
     path = db if db is not None else default_db_path()
-    tables = []
+    tables, bias = [], []
     if path.exists():
         with _open(path) as store:
             tables = load_tables(store, year=year, subtask=subtask, split=split)
+            bias = store.bias_experiments(year=year, subtask=subtask, split=split)
     else:
         click.echo(f"note: no leaderboard database at {path} yet", err=True)
 
@@ -146,10 +188,10 @@ def show_command(
 
         console = stdout_console()
         with console.capture() as captured:
-            render_tables(tables, console, all_columns=all_columns, signatures=signatures)
+            render_tables(tables, console, all_columns=all_columns, signatures=signatures, bias=bias)
         return captured.get().rstrip("\n")
 
-    output.emit(tables_json(tables), text)
+    output.emit({**tables_json(tables), **bias_json(bias)}, text)
 
 
 @leaderboard_group.command("export")
@@ -183,7 +225,8 @@ def export_command(
     db: Path | None,
 ) -> None:
     """Export the board: CSV in long form (one value per row, with signature and case set), JSON, or Markdown and
-    LaTeX tables. Every format carries the rank clusters (paired bootstrap on each table's ranked column)."""
+    LaTeX tables. Every format carries the rank clusters (paired bootstrap on each table's ranked column); JSON and
+    Markdown also the LLM-judge bias experiments, in a section of their own."""
     import json
 
     from harness.atomic import atomic_write_text
@@ -193,16 +236,17 @@ def export_command(
 
     with _open(db, must_exist=True) as store:
         entries = store.entries(year=year, subtask=subtask, split=split)
+        bias = store.bias_experiments(year=year, subtask=subtask, split=split)
     tables = build_tables(entries)
     significance = {t.id: table_significance(t, resamples=resamples, seed=seed) for t in tables}
     if fmt == "csv":
         text = to_csv(tables, significance)
     elif fmt == "markdown":
-        text = to_markdown(tables, significance, all_columns=all_columns)
+        text = to_markdown(tables, significance, all_columns=all_columns, bias=bias)
     elif fmt == "latex":
         text = to_latex(tables, significance, all_columns=all_columns)
     else:
-        data = to_json(tables, entries, per_case=not no_per_case, significance=significance)
+        data = to_json(tables, entries, per_case=not no_per_case, significance=significance, bias=bias)
         text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
@@ -331,6 +375,7 @@ def html_command(
         raise click.UsageError("--include-case-text needs --data DIR (the data folder the reports were scored on)")
     with _open(db, must_exist=True) as store:
         tables = load_tables(store, year=year, subtask=subtask, split=split)
+        bias = store.bias_experiments(year=year, subtask=subtask, split=split)
     try:
         references = published_references(tables, figures)
     except FiguresError as exc:
@@ -338,25 +383,27 @@ def html_command(
     options = PageOptions(
         data=data, include_case_text=include_case_text, resamples=resamples, seed=seed, references=references
     )
-    page = write_page(tables, out_dir, options=options)
+    page = write_page(tables, out_dir, options=options, bias=bias)
     if include_case_text:
         click.echo(f"note: {page} contains credentialed case text: do not share it", err=True)
-    output.emit({"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)})
+    summary = {"html": str(page), "tables": len(tables), "entries": sum(len(t.rows) for t in tables)}
+    output.emit({**summary, "judge_bias": len(bias)} if bias else summary)
 
 
 @leaderboard_group.command("rm")
 @click.argument("entry_ids", nargs=-1, required=True, type=int)
+@click.option("--bias", "bias", is_flag=True, help="The ids are LLM-judge bias experiments (`show` lists them).")
 @_db_option
 @output_options()
 @report_errors
-def rm_command(entry_ids: tuple[int, ...], db: Path | None, output: Output) -> None:
-    """Remove entries by id (all or none)."""
+def rm_command(entry_ids: tuple[int, ...], bias: bool, db: Path | None, output: Output) -> None:
+    """Remove entries (or, with --bias, judge bias experiments) by id (all or none)."""
     with _open(db, must_exist=True) as store:
         try:
-            store.remove(*entry_ids)
+            (store.remove_bias if bias else store.remove)(*entry_ids)
         except UnknownEntryError as exc:
             raise click.BadParameter(str(exc), param_hint="ENTRY_IDS") from None
-    output.emit({"removed": list(entry_ids)})
+    output.emit({"removed_bias" if bias else "removed": list(entry_ids)})
 
 
 @click.command("reproduce")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from archehr.judge_cli import judge_option
+from archehr.leaderboard_cli import leaderboard_db_option
 from archehr.report_text import score_table
 from harness.cli_support import (
     Output,
@@ -131,11 +132,8 @@ def report_stderr_notes(report: ScoreReport, output: Output, *, prefix: str = ""
     type=click.Path(path_type=Path),
     help="One submission: write its report to this FILE.json. Several (or a folder): a DIR for one report each.",
 )
-@click.option(
-    "--leaderboard",
-    "leaderboard_db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also add every report to this leaderboard database (labelled by the submission's folder or file name).",
+@leaderboard_db_option(
+    "Also add every report to this leaderboard database (labelled by the submission's folder or file name)."
 )
 @scoring_options
 @judge_option

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
 from harness.errors import InputError, Problem
+from leaderboard.bias import BiasExperiment
 from leaderboard.comparability import Table, build_tables
-from leaderboard.ingest import entry_from_report, read_report
+from leaderboard.ingest import bias_from_result, entry_from_report, is_bias_result, read_json
 from leaderboard.records import VIEW_SCHEMA_VERSION, Entry
 from leaderboard.render_html import write_page
-from leaderboard.store import AddResult, LeaderboardStore
+from leaderboard.store import AddResult, BiasAddResult, LeaderboardStore
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +41,27 @@ def expand_report_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def prepare_reports(paths: Iterable[str | Path], *, system: str | None = None) -> list[tuple[Entry, dict[str, Any]]]:
-    """Read and check every report (all problems reported together) without touching any board."""
-    prepared = []
+@dataclass
+class Prepared:
+    """Files read and checked by :func:`prepare_files`: score reports (entry, report) and judge bias results."""
+
+    reports: list[tuple[Entry, dict[str, Any]]] = field(default_factory=list)
+    bias: list[BiasExperiment] = field(default_factory=list)
+
+
+def prepare_files(paths: Iterable[str | Path], *, system: str | None = None) -> Prepared:
+    """Read and check every file without touching any board (all problems reported together). A file with an
+    ``experiment`` field is an LLM-judge bias result (``archehr judge bias --out``), anything else a score report;
+    ``system`` labels score reports only (a bias result names its systems itself)."""
+    prepared = Prepared()
     problems: list[Problem] = []
     for path in expand_report_paths(paths):
         try:
-            report = read_report(path)
-            prepared.append((entry_from_report(report, system=system, source=str(path)), report))
+            data = read_json(path)
+            if is_bias_result(data):
+                prepared.bias.append(bias_from_result(data, source=str(path)))
+            else:
+                prepared.reports.append((entry_from_report(data, system=system, source=str(path)), data))
         except InputError as exc:
             problems.extend(exc.problems)
         except (KeyError, TypeError, ValueError) as exc:
@@ -54,6 +69,26 @@ def prepare_reports(paths: Iterable[str | Path], *, system: str | None = None) -
     if problems:
         raise InputError(problems)
     return prepared
+
+
+def prepare_reports(paths: Iterable[str | Path], *, system: str | None = None) -> list[tuple[Entry, dict[str, Any]]]:
+    """Read and check every score report (all problems reported together) without touching any board."""
+    prepared = prepare_files(paths, system=system)
+    if prepared.bias:
+        raise InputError(
+            [
+                Problem("a judge bias result, not a score report (`archehr leaderboard add` takes it)", file=e.source)
+                for e in prepared.bias
+            ]
+        )
+    return prepared.reports
+
+
+def add_bias(store: LeaderboardStore, experiments: Sequence[BiasExperiment]) -> list[BiasAddResult]:
+    """Add checked judge bias results (:func:`leaderboard.ingest.bias_from_result`) to the board's bias table,
+    each in its own transaction; one already on the board is not added twice. The one way in for
+    ``archehr leaderboard add`` and ``archehr judge bias --leaderboard``."""
+    return [store.add_bias(e) for e in experiments]
 
 
 def add_prepared(store: LeaderboardStore, prepared: Sequence[tuple[Entry, dict[str, Any]]]) -> list[AddResult]:
@@ -119,7 +154,7 @@ def add_reports_and_render(
     with LeaderboardStore(db_path) as store:
         results = add_reports(store, report_paths)
         tables = load_tables(store)
-        page = write_page(tables, html_dir)
+        page = write_page(tables, html_dir, bias=store.bias_experiments())
         db = str(store.path)
     return {
         "db": db,

@@ -10,8 +10,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness import __version__
+from leaderboard.bias import (
+    JUDGE_TAG,
+    BiasExperiment,
+    BiasRow,
+    bias_json,
+    bias_sections,
+    format_delta,
+    format_interval,
+    format_p,
+)
 from leaderboard.comparability import Column, Table
-from leaderboard.formatting import format_value, short_hash
+from leaderboard.formatting import format_value, id_ranges, short_hash
 from leaderboard.records import VIEW_SCHEMA_VERSION, Entry
 from leaderboard.table_significance import TableSignificance
 
@@ -100,9 +110,11 @@ def to_json(
     *,
     per_case: bool = True,
     significance: Significance | None = None,
+    bias: Sequence[BiasExperiment] = (),
 ) -> dict[str, Any]:
     """The tables as shown (each with its ``significance`` when computed), plus every entry in full (per-case
-    values included unless ``per_case`` is off)."""
+    values included unless ``per_case`` is off), plus the LLM-judge bias sections under ``judge_bias`` when the
+    board has any (never among the tables or entries)."""
     significance = significance or {}
     out_tables = []
     for t in tables:
@@ -116,6 +128,7 @@ def to_json(
         "harness_version": __version__,
         "tables": out_tables,
         "entries": [e.to_json(per_case=per_case) for e in entries],
+        **bias_json(bias),
     }
 
 
@@ -173,9 +186,15 @@ def _paper_header(t: Table, sig: TableSignificance | None, all_columns: bool) ->
     return columns, header
 
 
-def to_markdown(tables: Sequence[Table], significance: Significance, *, all_columns: bool = False) -> str:
+def to_markdown(
+    tables: Sequence[Table],
+    significance: Significance,
+    *,
+    all_columns: bool = False,
+    bias: Sequence[BiasExperiment] = (),
+) -> str:
     """One pipe table per comparable table: rank clusters, best values in bold, the CI of the ranked column,
-    notes with the case set, the signatures and the test's signature."""
+    notes with the case set, the signatures and the test's signature; then the LLM-judge bias sections."""
     parts = []
     for t in tables:
         sig = significance.get(t.id)
@@ -194,7 +213,30 @@ def to_markdown(tables: Sequence[Table], significance: Significance, *, all_colu
         lines.append("")
         lines += [f"- {n}" for n in _notes(t, sig, columns)]
         parts.append("\n".join(lines))
+    parts += [_bias_markdown(e) for section in bias_sections(bias) for e in section.experiments]
     return "\n\n".join(parts) + "\n"
+
+
+def _bias_markdown(e: BiasExperiment) -> str:
+    """One LLM-judge bias experiment as a pipe table (never ranked)."""
+    header = ["System", "Blind", "Non-blind", "Non-blind − blind", "CI", "p", "Cases", "Dropped"]
+
+    def cells(name: str, row: BiasRow) -> list[str]:
+        values = [format_value(row.blind), format_value(row.non_blind), format_delta(row.delta)]
+        return [_md(name), *values, format_interval(row), format_p(row), str(row.n_cases), str(row.dropped)]
+
+    lines = [f"### {_md(e.title)} · experiment #{e.id}", "", "| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join([":--", *(["--:"] * (len(header) - 1))]) + "|")
+    for row in e.rows():
+        lines.append(
+            "| " + " | ".join(cells(f"{row.system} ({JUDGE_TAG})" if row.is_judge else row.system, row)) + " |"
+        )
+    extra = e.self_minus_others()
+    if extra is not None:
+        lines.append("| " + " | ".join(cells(f"{extra.system} (vs {', '.join(extra.others)})", extra)) + " |")
+    lines += ["", f"- split {_md(e.split)}, {len(e.case_ids)} cases ({id_ranges(e.case_ids)}); judge mean in percent"]
+    lines.append(f"- judge: {_md(e.judge_signature)}")
+    return "\n".join(lines)
 
 
 _LATEX_SPECIAL = {

@@ -74,6 +74,7 @@ dl.sigs { display:grid; grid-template-columns:minmax(6em,16em) minmax(0,1fr); ga
 dl.sigs dt { font-weight:600; }
 dl.sigs dd { margin:0; word-break:break-all; }
 dl.sigs .note { color:var(--warn); word-break:normal; }
+section.bias dl.sigs { margin-top:10px; }
 ul.notes { margin:8px 0 0; padding-left:18px; color:var(--muted); font-size:12.5px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(min(360px,100%),1fr)); gap:14px; }
 .card { border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
@@ -299,10 +300,11 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
 </div>
 <nav>{% for t in tables %}<a href="#{{ t.id }}">{{ t.title }} · {{ t.split }}
 {%- if t.apart_reason %} ({{ t.n_cases }} case{{ "" if t.n_cases == 1 else "s" }}){% endif %}</a>{% endfor %}
+{% for b in bias %}<a href="#{{ b.id }}">{{ b.title }}</a>{% endfor %}
 <a href="#systems">Systems</a></nav>
 {% endif %}
 <main>
-{% if not tables %}<section class="board empty">The leaderboard is empty: add score reports with
+{% if not tables and not bias %}<section class="board empty">The leaderboard is empty: add score reports with
 <code>archehr leaderboard add REPORT.json</code>.</section>{% endif %}
 {% for t in tables %}
 <section class="board" id="{{ t.id }}">
@@ -432,6 +434,37 @@ ArchEHR-QA case text (PhysioNet, MIMIC-derived): do not share, upload or publish
   <dl class="sigs">{% for g in t.signatures %}<dt>{{ g.labels|join(', ') }}</dt><dd><code>{{ g.signature }}</code>
     {% for n in g.notes %}<div class="note">{{ n }}</div>{% endfor %}</dd>{% endfor %}
     {% if t.sig %}<dt>significance</dt><dd><code>{{ t.sig.signature }}</code></dd>{% endif %}</dl>
+</section>
+{% endfor %}
+{% for b in bias %}
+<section class="board bias" id="{{ b.id }}">
+  <h2>{{ b.title }}</h2>
+  <p class="meta">Never official, never ranked: the same judge grades the same answers blind and non-blind (told
+  which system wrote each). Judge mean in percent; the difference with its paired bootstrap interval over cases;
+  self − others: the judge's own system's difference minus the other systems' mean difference.</p>
+  {% for e in b.experiments %}
+  <h3>Experiment #{{ e.id }}</h3>
+  <div class="meta"><span class="tag" title="an LLM judge's verdicts: not an official metric">not official</span>
+  <span>split <code>{{ e.split }}</code></span><span>{{ e.n_cases }} case{{ '' if e.n_cases == 1 else 's' }}
+  ({{ e.case_summary }})</span>
+  <span>judge <code class="judge-signature" title="{{ e.judge }}">{{ e.judge_short }}</code></span>
+  {% if e.added_at %}<span>added {{ e.added_at }}</span>{% endif %}</div>
+  <div class="scroll"><table class="scores bias-table">
+    <thead><tr><th class="sys">System</th><th>Blind</th><th>Non-blind</th><th>Non-blind − blind</th>
+    <th class="ci">{{ e.confidence }} CI</th><th class="p">p</th><th>Cases</th><th>Dropped</th></tr></thead>
+    <tbody>{% for r in e.rows + ([e.self] if e.self else []) %}
+    <tr{% if r.others %} class="self-minus-others"{% endif %}>
+      <td class="sys">{{ r.system }}{% if r.is_judge %}<span class="tag"
+        title="the system the judge counts as itself">{{ judge_tag }}</span>{% endif %}
+        {%- if r.others %}<span class="id">vs {{ r.others }}</span>{% endif %}</td>
+      <td>{{ '' if r.others else r.blind }}</td><td>{{ '' if r.others else r.non_blind }}</td>
+      <td data-value="{{ r.delta_raw }}"><strong>{{ r.delta }}</strong></td><td class="ci">{{ r.ci }}</td>
+      <td class="p">{{ r.p }}</td><td>{{ r.n_cases }}</td><td>{{ r.dropped }}</td></tr>
+    {% endfor %}</tbody>
+  </table></div>
+  <dl class="sigs"><dt>judge (blind)</dt><dd><code>{{ e.judge }}</code></dd>
+    <dt>judge (non-blind)</dt><dd><code>{{ e.judge_non_blind }}</code></dd></dl>
+  {% endfor %}
 </section>
 {% endfor %}
 {% if systems %}

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, Problem
+from harness.tasks import UnknownTaskError, get_task
 from harness.textutil import strip_control
+from leaderboard.bias import BIAS_EXPERIMENT, BiasExperiment
 from leaderboard.records import Entry, MetricResult, canonical_digest
 from leaderboard.schema import YEARS
 from metrics.registry import output_spec
@@ -45,30 +47,36 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def read_report(path: str | Path) -> dict[str, Any]:
-    """The report at ``path`` as a dict, size-capped and checked (:func:`check_report`); problems are an
-    :class:`InputError` naming the file."""
+def read_json(path: str | Path, what: str = "score report") -> Any:
+    """The JSON at ``path``, size-capped (``MAX_REPORT_BYTES``) and with bounded integers, not yet checked;
+    problems are an :class:`InputError` naming the file (``what`` names the file's kind in the message)."""
     path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_REPORT_BYTES:
             raise InputError.one(
-                f"file is {size} bytes, over the {MAX_REPORT_BYTES}-byte limit for a report", file=path
+                f"file is {size} bytes, over the {MAX_REPORT_BYTES}-byte limit for a {what}", file=path
             )
         with path.open("rb") as handle:
             raw = handle.read(MAX_REPORT_BYTES + 1)
     except FileNotFoundError:
         raise InputError.one("no such file", file=path) from None
     except IsADirectoryError:
-        raise InputError.one("a folder, not a score report", file=path) from None
+        raise InputError.one(f"a folder, not a {what}", file=path) from None
     if len(raw) > MAX_REPORT_BYTES:
-        raise InputError.one(f"file is over the {MAX_REPORT_BYTES}-byte limit for a report", file=path)
+        raise InputError.one(f"file is over the {MAX_REPORT_BYTES}-byte limit for a {what}", file=path)
     try:
-        data = json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
+        return json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
     except RecursionError:
-        raise InputError.one("not a score report (JSON nested too deeply)", file=path) from None
+        raise InputError.one(f"not a {what} (JSON nested too deeply)", file=path) from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError, as is a huge integer
-        raise InputError.one(f"not a JSON score report ({exc})", file=path) from None
+        raise InputError.one(f"not a JSON {what} ({exc})", file=path) from None
+
+
+def read_report(path: str | Path) -> dict[str, Any]:
+    """The report at ``path`` as a dict, size-capped and checked (:func:`check_report`); problems are an
+    :class:`InputError` naming the file."""
+    data = read_json(path)
     check_report(data, str(path))
     return data
 
@@ -275,4 +283,198 @@ def entry_from_report(report: Mapping[str, Any], *, system: str | None = None, s
         lexical_only=parsed.lexical_only,
         source=source,
         run=run,
+    )
+
+
+# ---------------------------------------------------------------------- LLM-judge bias results
+
+#: Limits on an untrusted bias result (``archehr judge bias --out``).
+MAX_BIAS_SYSTEMS = 100
+#: A difference of two judge means in percent.
+DIFFERENCE_RANGE = (-100.0, 100.0)
+_DIFFERENCE_NUMBERS = ("delta", "ci_low", "ci_high", "a", "b")
+
+
+def is_bias_result(data: Any) -> bool:
+    """Whether ``data`` claims to be an experiment result (it has an ``experiment`` field) rather than a report."""
+    return isinstance(data, dict) and "experiment" in data
+
+
+def _has_control(text: str) -> bool:
+    return strip_control(text, keep_newlines=False) != text
+
+
+def check_bias_result(data: Any, source: str | None) -> None:
+    """Refuse an ``archehr judge bias`` result whose shape, types, sizes or ranges are not those it writes.
+
+    Judge means lie in [0, 100], differences and their intervals in [-100, 100] with ``ci_low <= delta <=
+    ci_high``; ``n_cases`` and ``dropped`` are non-negative integers adding up to the case count; names, split,
+    case ids and signatures hold no control characters; the task is one the judge reads.
+    """
+    from metrics.judge.core import JUDGE_TASKS  # the judge's own word on the tasks it reads
+
+    problems: list[Problem] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(Problem(message, source, None, field))
+
+    def label(field: str, value: Any, *, limit: int = MAX_LABEL) -> bool:
+        if not isinstance(value, str) or not value or len(value) > limit:
+            bad(field, f"must be a non-empty string of at most {limit} characters")
+            return False
+        if _has_control(value):
+            bad(field, f"{value[:60]!r} holds control characters")
+            return False
+        return True
+
+    def number(field: str, value: Any, low: float, high: float, *, required: bool = True) -> bool:
+        if value is None and not required:
+            return True
+        if not _is_number(value):
+            bad(field, f"{value!r} is not a finite number")
+            return False
+        if not low - RANGE_SLACK <= value <= high + RANGE_SLACK:
+            bad(field, f"{value!r} is outside {low:g}..{high:g}")
+            return False
+        return True
+
+    def count(field: str, value: Any) -> bool:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+            bad(field, f"{value!r} is not a non-negative integer")
+            return False
+        return True
+
+    def difference(field: str, d: Any, n_total: int) -> None:
+        if not isinstance(d, dict):
+            bad(field, "must be an object")
+            return
+        counted = count(f"{field}.n_cases", d.get("n_cases")) & count(f"{field}.dropped", d.get("dropped"))
+        if counted and d["n_cases"] + d["dropped"] != n_total:
+            bad(f"{field}.n_cases", f"n_cases {d['n_cases']} + dropped {d['dropped']} is not the {n_total} cases")
+        if d.get("delta") is None:
+            if counted and d["n_cases"] != 0:
+                bad(f"{field}.delta", f"missing although {d['n_cases']} cases are valid")
+            return
+        low, high = DIFFERENCE_RANGE
+        ok = all(
+            [number(f"{field}.{k}", d.get(k), low, high, required=k != "a" and k != "b") for k in _DIFFERENCE_NUMBERS]
+        )
+        if ok and not d["ci_low"] - RANGE_SLACK <= d["delta"] <= d["ci_high"] + RANGE_SLACK:
+            bad(f"{field}.ci_low", f"interval [{d['ci_low']!r}, {d['ci_high']!r}] does not hold delta {d['delta']!r}")
+        confidence = d.get("confidence")
+        if not _is_number(confidence) or not 0 < confidence < 1:
+            bad(f"{field}.confidence", f"{confidence!r} is not a confidence level in (0, 1)")
+        p_value = d.get("p_value")
+        if not _is_number(p_value) or not 0 < p_value <= 1:
+            bad(f"{field}.p_value", f"{p_value!r} is not a p-value in (0, 1]")
+        if counted and d["n_cases"] == 0:
+            bad(f"{field}.n_cases", "a difference needs at least one case")
+        for key in ("resamples", "seed"):
+            if key in d and (not isinstance(d[key], int) or isinstance(d[key], bool)):
+                bad(f"{field}.{key}", f"{d[key]!r} is not an integer")
+        for key in ("method", "statistic", "signature"):
+            if key in d and not (_is_text(d[key]) and not _has_control(d[key])):
+                bad(f"{field}.{key}", "must be a string without control characters")
+
+    if not isinstance(data, dict):
+        raise InputError.one("not a judge bias result (expected a JSON object)", file=source)
+    depth = _depth_problem(data)
+    if depth is not None:
+        raise InputError.one(f"not a judge bias result ({depth})", file=source)
+    if data.get("experiment") != BIAS_EXPERIMENT:
+        raise InputError.one(
+            f"experiment {str(data.get('experiment'))[:60]!r} is not {BIAS_EXPERIMENT!r} (archehr judge bias)",
+            file=source,
+            field="experiment",
+        )
+    if data.get("not_official") is not True:
+        bad("not_official", "must be true (a judge result is never official)")
+    task = data.get("task")
+    if not isinstance(task, str):
+        bad("task", f"{task!r} is not a task id")
+    else:
+        try:
+            task_id = get_task(task).id
+        except UnknownTaskError as exc:
+            bad("task", str(exc))
+        else:
+            if task_id not in JUDGE_TASKS:
+                bad("task", f"task {task_id} is not one the judge reads ({', '.join(JUDGE_TASKS)})")
+    label("split", data.get("split"))
+    for name in ("judge", "judge_non_blind"):
+        label(name, data.get(name), limit=MAX_TEXT)
+    self_name = data.get("judge_system_name")
+    if self_name is not None:
+        label("judge_system_name", self_name)
+    case_ids = data.get("case_ids")
+    if not isinstance(case_ids, list) or not case_ids:
+        bad("case_ids", "must be a non-empty list of case ids")
+        case_ids = []
+    elif not all(label(f"case_ids[{i}]", c) for i, c in enumerate(case_ids[:MAX_ITEMS])):
+        case_ids = []
+    elif len(set(case_ids)) != len(case_ids):
+        bad("case_ids", "lists a case twice")
+    systems = data.get("systems")
+    if not isinstance(systems, dict) or not 1 <= len(systems) <= MAX_BIAS_SYSTEMS:
+        bad("systems", f"must be an object of 1 to {MAX_BIAS_SYSTEMS} systems")
+        systems = {}
+    if problems:
+        raise InputError(problems[:20])
+    known = set(case_ids)
+    for name, row in systems.items():
+        field = f"systems.{name}" if not _has_control(name) and len(name) <= MAX_LABEL else "systems"
+        if not label(field, name):
+            continue
+        if not isinstance(row, dict):
+            bad(field, "must be an object")
+            continue
+        is_judge = row.get("is_judge")
+        if not isinstance(is_judge, bool):
+            bad(f"{field}.is_judge", "must be true or false")
+        elif is_judge and name != self_name:
+            bad(f"{field}.is_judge", f"true, but the judge's own system is {self_name!r}")
+        for key in ("blind", "non_blind"):
+            number(f"{field}.{key}", row.get(key), *PERCENT_RANGE, required=False)
+        invalid = row.get("invalid")
+        if not isinstance(invalid, dict):
+            bad(f"{field}.invalid", "must be an object of blind and non_blind case ids")
+        else:
+            for key in ("blind", "non_blind"):
+                ids = invalid.get(key)
+                if not isinstance(ids, list) or not all(isinstance(c, str) and c in known for c in ids):
+                    bad(f"{field}.invalid.{key}", "must be a list of the result's case ids")
+        difference(f"{field}.non_blind_minus_blind", row.get("non_blind_minus_blind"), len(case_ids))
+    extra = data.get("self_minus_other")
+    if extra is not None:
+        if not isinstance(extra, dict):
+            bad("self_minus_other", "must be an object or null")
+        else:
+            if extra.get("self") != self_name or self_name not in systems:
+                bad("self_minus_other.self", "must be the judge's own system, one of the systems")
+            others = extra.get("others")
+            if (
+                not isinstance(others, list)
+                or not others
+                or not all(isinstance(o, str) and o in systems and o != self_name for o in others)
+            ):
+                bad("self_minus_other.others", "must list the other systems of the result")
+            difference("self_minus_other", extra, len(case_ids))
+    if problems:
+        raise InputError(problems[:20])
+
+
+def bias_from_result(data: Mapping[str, Any], *, source: str | None = None) -> BiasExperiment:
+    """A bias experiment from an ``archehr judge bias`` result dict, checked (:func:`check_bias_result`)."""
+    check_bias_result(data, source)
+    task = get_task(data["task"])
+    return BiasExperiment(
+        task=task.id,
+        year=task.edition,
+        subtask=task.number,
+        split=data["split"],
+        case_ids=tuple(data["case_ids"]),
+        judge_signature=data["judge"],
+        result=dict(data),
+        digest=canonical_digest(dict(data)),
+        source=source,
     )

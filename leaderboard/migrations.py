@@ -115,8 +115,33 @@ def _v2(conn: sqlite3.Connection) -> None:
             )
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """LLM-judge bias experiments (``archehr judge bias``): one row per result, kept apart from ``entries`` so they
+    never enter a ranking."""
+    _execute_all(
+        conn,
+        """
+        CREATE TABLE bias_experiments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            digest TEXT NOT NULL UNIQUE,
+            experiment TEXT NOT NULL,
+            task TEXT NOT NULL,
+            year TEXT NOT NULL,
+            subtask INTEGER,
+            split TEXT NOT NULL,
+            case_set_hash TEXT NOT NULL,
+            judge_signature TEXT NOT NULL,
+            result_json TEXT NOT NULL,
+            source TEXT,
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX bias_experiments_view ON bias_experiments (year, subtask, split);
+        """,
+    )
+
+
 #: Ordered migrations: ``MIGRATIONS[n - 1]`` brings a database to version ``n``.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -24,9 +24,19 @@ from markupsafe import Markup
 from harness import __version__
 from harness.atomic import atomic_write_text
 from harness.tasks import Task, UnknownTaskError, task_for
+from leaderboard.bias import (
+    JUDGE_TAG,
+    BiasExperiment,
+    BiasRow,
+    bias_sections,
+    format_delta,
+    format_interval,
+    format_p,
+    short_signature,
+)
 from leaderboard.cases import MARKS, Provenance, ReferenceRow, case_views, per_case_values, table_provenance
 from leaderboard.comparability import Column, Row, Table
-from leaderboard.formatting import format_value, short_hash
+from leaderboard.formatting import format_value, id_ranges, short_hash
 from leaderboard.html_template import CSS, JS, PAGE
 from leaderboard.schema import column_spec, task_name
 from leaderboard.significance import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
@@ -312,8 +322,59 @@ def _banner(tables: Sequence[Table], provenance: dict[str, Provenance], options:
     }
 
 
-def render_page(tables: Sequence[Table], *, entry_count: int | None = None, options: PageOptions | None = None) -> str:
-    """The page's HTML."""
+def _bias_row(row: BiasRow) -> dict[str, Any]:
+    return {
+        "system": row.system,
+        "is_judge": row.is_judge,
+        "others": ", ".join(row.others),
+        "blind": format_value(row.blind),
+        "non_blind": format_value(row.non_blind),
+        "delta": format_delta(row.delta),
+        "delta_raw": "" if row.delta is None else repr(row.delta),
+        "ci": format_interval(row),
+        "p": format_p(row),
+        "n_cases": row.n_cases,
+        "dropped": row.dropped,
+    }
+
+
+def _bias_context(bias: Sequence[BiasExperiment]) -> list[dict[str, Any]]:
+    """One section per task of the LLM-judge bias experiments (none: no section)."""
+    sections = []
+    for section in bias_sections(bias):
+        experiments = []
+        for e in section.experiments:
+            rows = e.rows()
+            confidence = next((r.confidence for r in rows if r.confidence is not None), None)
+            extra = e.self_minus_others()
+            experiments.append(
+                {
+                    "id": e.id,
+                    "split": e.split,
+                    "n_cases": len(e.case_ids),
+                    "case_summary": id_ranges(e.case_ids),
+                    "judge": e.judge_signature,
+                    "judge_short": short_signature(e.judge_signature),
+                    "judge_non_blind": e.result["judge_non_blind"],
+                    "confidence": "" if confidence is None else f"{confidence:.0%}",
+                    "rows": [_bias_row(r) for r in rows],
+                    "self": None if extra is None else _bias_row(extra),
+                    "added_at": e.added_at or "",
+                }
+            )
+        anchor = "judge-bias-" + re.sub(r"[^a-zA-Z0-9_-]+", "-", section.task)
+        sections.append({"id": anchor, "title": section.title, "experiments": experiments})
+    return sections
+
+
+def render_page(
+    tables: Sequence[Table],
+    *,
+    entry_count: int | None = None,
+    options: PageOptions | None = None,
+    bias: Sequence[BiasExperiment] = (),
+) -> str:
+    """The page's HTML; LLM-judge bias experiments (``bias``) get sections of their own, after the tables."""
     options = options or PageOptions()
     colors = _colors(tables)
     provenance = table_provenance(tables, data=options.data, include_case_text=options.include_case_text)
@@ -333,14 +394,22 @@ def render_page(tables: Sequence[Table], *, entry_count: int | None = None, opti
             _table_context(t, colors, provenance[t.id], significance[t.id], references.get(t.id, ())) for t in tables
         ],
         systems=_systems_context(tables, colors, provenance, significance),
+        bias=_bias_context(bias),
+        judge_tag=JUDGE_TAG,
         entry_count=entry_count if entry_count is not None else sum(len(t.rows) for t in tables),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         harness_version=__version__,
     )
 
 
-def write_page(tables: Sequence[Table], out_dir: str | Path, *, options: PageOptions | None = None) -> Path:
+def write_page(
+    tables: Sequence[Table],
+    out_dir: str | Path,
+    *,
+    options: PageOptions | None = None,
+    bias: Sequence[BiasExperiment] = (),
+) -> Path:
     """Write ``OUT_DIR/index.html`` atomically; returns its path."""
-    path = atomic_write_text(Path(out_dir) / PAGE_FILE, render_page(tables, options=options))
+    path = atomic_write_text(Path(out_dir) / PAGE_FILE, render_page(tables, options=options, bias=bias))
     logger.info("wrote %s", path)
     return path

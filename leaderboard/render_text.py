@@ -13,8 +13,18 @@ from rich.table import Table as RichTable
 from rich.text import Text as _RichText
 
 from harness.textutil import strip_control
+from leaderboard.bias import (
+    JUDGE_TAG,
+    BiasExperiment,
+    BiasRow,
+    BiasSection,
+    bias_sections,
+    format_delta,
+    format_interval,
+    format_p,
+)
 from leaderboard.comparability import VARIANT_MARKS, Column, Row, Table
-from leaderboard.formatting import format_value, short_hash
+from leaderboard.formatting import format_value, id_ranges, short_hash
 
 BEST_STYLE = "bold green"
 BEST_MARK = "*"  # shown instead of colour when the console has none
@@ -160,14 +170,66 @@ def stdout_console() -> Console:
     return console
 
 
+def _bias_grid(experiment: BiasExperiment) -> RichTable:
+    grid = RichTable(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False, header_style="bold")
+    grid.add_column("System", overflow="fold", max_width=40)
+    for header in ("Blind", "Non-blind", "Non-blind − blind", "CI", "p", "Cases", "Dropped"):
+        grid.add_column(header, justify="right", no_wrap=True)
+
+    def cells(row: BiasRow) -> list[Text]:
+        return [
+            Text(format_value(row.blind)),
+            Text(format_value(row.non_blind)),
+            Text(format_delta(row.delta), style="bold"),
+            Text(format_interval(row)),
+            Text(format_p(row)),
+            Text(str(row.n_cases)),
+            Text(str(row.dropped)),
+        ]
+
+    for row in experiment.rows():
+        grid.add_row(_system_cell(row.system, None, [JUDGE_TAG] if row.is_judge else []), *cells(row))
+    extra = experiment.self_minus_others()
+    if extra is not None:
+        name = Text(extra.system, style="bold")
+        name.append(f" (vs {', '.join(extra.others)})", style="dim")
+        grid.add_row(name, *cells(extra))
+    return grid
+
+
+def bias_renderable(section: BiasSection) -> Group:
+    """A task's LLM-judge bias experiments: per system blind, non-blind and their difference with its paired
+    bootstrap interval, then self − others, then the judge's signature."""
+    parts: list = [Text(section.title, style="bold")]
+    for e in section.experiments:
+        head = Text(f"experiment #{e.id}", style="bold")
+        confidence = next((r.confidence for r in e.rows() if r.confidence is not None), None)
+        level = f" · {confidence:.0%} paired bootstrap" if confidence is not None else ""
+        head.append(f"   split {e.split} · {len(e.case_ids)} cases ({id_ranges(e.case_ids)}){level}", style="dim")
+        parts += [head, _bias_grid(e)]
+        sig = Text("judge: ", style="dim bold")
+        sig.append(e.judge_signature, style="dim cyan")
+        parts.append(sig)
+    parts.append(Text("judge mean in percent; non-blind: the judge is told who wrote each answer", style="dim"))
+    return Group(*parts)
+
+
 def render_tables(
-    tables: Sequence[Table], console: Console, *, all_columns: bool = False, signatures: bool = True
+    tables: Sequence[Table],
+    console: Console,
+    *,
+    all_columns: bool = False,
+    signatures: bool = True,
+    bias: Sequence[BiasExperiment] = (),
 ) -> None:
-    """Print every table on ``console``; an empty board says how to fill it."""
-    if not tables:
+    """Print every table on ``console``, then the LLM-judge bias sections (if any); an empty board says how to
+    fill it."""
+    if not tables and not bias:
         console.print("The leaderboard is empty: add score reports with `archehr leaderboard add REPORT.json`.")
         return
     color = console.color_system is not None
     for table in tables:
         body = table_renderable(table, all_columns=all_columns, signatures=signatures, color=color, width=console.width)
         console.print(Panel(body, box=box.ROUNDED, expand=False, border_style="blue"))
+    for section in bias_sections(bias):
+        console.print(Panel(bias_renderable(section), box=box.ROUNDED, expand=False, border_style="magenta"))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from leaderboard.bias import BiasExperiment
 from leaderboard.migrations import LATEST_VERSION, current_version, migrate
 from leaderboard.records import Entry, MetricResult
 from leaderboard.schema import task_name
@@ -52,8 +53,15 @@ class AddResult:
     added: bool  # False: the same report was already on the board (as ``entry``)
 
 
+@dataclass(frozen=True)
+class BiasAddResult:
+    experiment: BiasExperiment
+    added: bool  # False: the same result was already on the board (as ``experiment``)
+
+
 class LeaderboardStore:
-    """Entries of one leaderboard database. Use as a context manager, or call :meth:`close`."""
+    """Entries (and LLM-judge bias experiments, kept apart) of one leaderboard database. Use as a context
+    manager, or call :meth:`close`."""
 
     def __init__(self, path: str | Path | None = None, *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = Path(path) if path is not None else default_db_path()
@@ -137,7 +145,79 @@ class LeaderboardStore:
                 if conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,)).rowcount == 0:
                     raise UnknownEntryError(f"no entry {entry_id} on {self.path}")
 
+    def add_bias(self, experiment: BiasExperiment) -> BiasAddResult:
+        """Add a checked bias experiment (:func:`leaderboard.ingest.bias_from_result`) to its own table, never to
+        the entries, unless the same result is already on the board."""
+        added_at = datetime.now(UTC).isoformat(timespec="seconds")
+        values = {
+            "digest": experiment.digest,
+            "experiment": experiment.experiment,
+            "task": experiment.task,
+            "year": experiment.year,
+            "subtask": experiment.subtask,
+            "split": experiment.split,
+            "case_set_hash": experiment.case_set_hash,
+            "judge_signature": experiment.judge_signature,
+            # verbatim, in the result's order (the systems' order is the order it judged them)
+            "result_json": json.dumps(dict(experiment.result), ensure_ascii=False, allow_nan=False),
+            "source": experiment.source,
+            "added_at": added_at,
+        }
+        with self.transaction() as conn:
+            row = conn.execute("SELECT id FROM bias_experiments WHERE digest = ?", (experiment.digest,)).fetchone()
+            added = row is None
+            if added:
+                sql = f"INSERT INTO bias_experiments ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+                bias_id = conn.execute(sql, list(values.values())).lastrowid
+            else:
+                bias_id = row[0]
+        assert bias_id is not None
+        (stored,) = self._bias_rows("WHERE id = ?", [int(bias_id)])
+        if added:
+            logger.info("added judge bias experiment %d to %s", stored.id, self.path)
+        return BiasAddResult(stored, added)
+
+    def remove_bias(self, *bias_ids: int) -> None:
+        """Remove bias experiments in one transaction: all of them, or none if one is unknown."""
+        with self.transaction() as conn:
+            for bias_id in bias_ids:
+                if conn.execute("DELETE FROM bias_experiments WHERE id = ?", (bias_id,)).rowcount == 0:
+                    raise UnknownEntryError(f"no judge bias experiment {bias_id} on {self.path}")
+
     # ------------------------------------------------------------------ reads
+
+    def bias_experiments(
+        self, *, year: str | None = None, subtask: int | None = None, split: str | None = None
+    ) -> list[BiasExperiment]:
+        """LLM-judge bias experiments in the order they were added, optionally filtered (never among entries)."""
+        where, args = [], []
+        for column, value in (("year", year), ("subtask", subtask), ("split", split)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        return self._bias_rows(f"{'WHERE ' + ' AND '.join(where) if where else ''}", args)
+
+    def _bias_rows(self, where: str, args: list[Any]) -> list[BiasExperiment]:
+        rows = self._cursor().execute(f"SELECT * FROM bias_experiments {where} ORDER BY id", args).fetchall()
+        out = []
+        for row in rows:
+            result = json.loads(row["result_json"])
+            out.append(
+                BiasExperiment(
+                    task=row["task"],
+                    year=row["year"],
+                    subtask=row["subtask"],
+                    split=row["split"],
+                    case_ids=tuple(result["case_ids"]),
+                    judge_signature=row["judge_signature"],
+                    result=result,
+                    digest=row["digest"],
+                    source=row["source"],
+                    id=int(row["id"]),
+                    added_at=row["added_at"],
+                )
+            )
+        return out
 
     def entries(self, *, year: str | None = None, subtask: int | None = None, split: str | None = None) -> list[Entry]:
         """Entries in the order they were added, optionally filtered."""

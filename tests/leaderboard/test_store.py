@@ -162,13 +162,46 @@ def test_migrates_a_version_1_database(tmp_path, report_factory):
     conn.close()
 
     with LeaderboardStore(db) as store:
-        assert store.schema_version() == LATEST_VERSION == 2
+        assert store.schema_version() == LATEST_VERSION == 3
         (entry,) = store.entries()
     assert entry.system == "legacy"
     assert entry.missing == ("medcon",)  # backfilled from the stored report
     assert entry.metrics["overall_score"].missing == ("medcon",)
     assert not entry.metrics["medcon"].available
     assert entry.metrics["bleu"].per_case == report["per_case"]["bleu"]
+
+
+def test_migrates_a_version_2_database(tmp_path, report_factory):
+    """Version 3 adds the judge bias table; an entry written at version 2 stays as it was."""
+    db = tmp_path / "v2.sqlite"
+    report = report_factory("kept", seed=5)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    migrate(conn, target=2)
+    conn.execute(
+        "INSERT INTO entries (digest, system, year, subtask, split, case_ids_json, case_set_hash, key_hash, partial, "
+        "added_at, report_json, run_json) VALUES ('d2', 'kept', '2026', 3, 'test-2026', ?, 'h', ?, 0, '2026-01-01', "
+        "?, '{}')",
+        (json.dumps(report["case_ids"]), report["key_hash"], json.dumps(report)),
+    )
+    for key, value in report["scores"].items():
+        per_case = json.dumps(report["per_case"][key]) if key in report["per_case"] else None
+        conn.execute(
+            "INSERT INTO metrics (entry_id, key, signature, status, value, per_case_json, aggregation) "
+            "VALUES (1, ?, ?, 'ok', ?, ?, ?)",
+            (key, report["signatures"][key], value, per_case, report["aggregations"][key]),
+        )
+    conn.execute("COMMIT")
+    assert current_version(conn) == 2
+    conn.close()
+
+    with LeaderboardStore(db) as store:
+        assert store.schema_version() == LATEST_VERSION == 3
+        (entry,) = store.entries()
+        assert store.bias_experiments() == []
+    assert entry.system == "kept" and entry.metrics["bleu"].per_case == report["per_case"]["bleu"]
+    assert entry.metrics["overall_score"].value == report["scores"]["overall_score"]
+    assert _integrity(db) == "ok" and _count(db, "bias_experiments") == 0
 
 
 def test_refuses_a_newer_database(tmp_path):

@@ -42,13 +42,18 @@ def test_the_doc_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                     assert result.exit_code == 0, f"{line}\n{result.output}"
                     ran += 1
         asked = len(server.bodies)
-    assert ran == 6
+    assert ran == 7
     # score --judge: 2 cases; bias: 2 systems x 2 protocols x 2 cases; pairwise: 2 cases x 2 orders
     assert asked == 2 + 2 * 2 * 2 + 2 * 2
     report: dict[str, Any] = json.loads((tmp_path / "runs" / "bl3" / "judged.json").read_text())
     assert report["judge"]["scores"]["judge_mean"] == 75.0 and report["judge"]["n_valid"] == 2
     bias = json.loads((tmp_path / "runs" / "bias.json").read_text())
     assert bias["systems"]["baseline"]["is_judge"] and bias["self_minus_other"]["delta"] == 0.0
+    from leaderboard.store import LeaderboardStore
+
+    with LeaderboardStore(tmp_path / "runs" / "board.sqlite") as store:  # --leaderboard: its own table
+        (stored,) = store.bias_experiments()
+        assert stored.result == bias and store.entries() == []
 
 
 def _reply(body: dict[str, Any]) -> str:
