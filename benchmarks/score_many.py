@@ -152,7 +152,7 @@ def write_data(folder: Path, n_cases: int, n_submissions: int) -> list[Path]:
                 chosen = [_reworded(s, k) if (i + j + k) % 2 == 0 else s for j, s in enumerate(chosen)]
             entries.append({"case_id": case.case_id, "prediction": " ".join(chosen)})
         path = folder / f"sub{k:02d}" / "submission.json"
-        path.parent.mkdir(parents=True)
+        path.parent.mkdir(parents=True, exist_ok=True)  # --keep: a rerun rewrites the same data
         path.write_text(json.dumps(entries), encoding="utf-8")
         paths.append(path)
     return paths
