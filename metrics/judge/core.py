@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -171,7 +171,7 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
 
 
 def _read_examples(
-    items: Any, criteria: Sequence[Criterion], low: int, high: int, bad: Any
+    items: Any, criteria: Sequence[Criterion], low: int, high: int, bad: Callable[[str, str], JudgeConfigError]
 ) -> tuple[WorkedExample, ...]:
     """The rubric's worked examples; every answer's verdict gives every criterion an integer on the scale."""
     if not isinstance(items, list):
@@ -345,7 +345,7 @@ def _json_object(text: str, wanted: frozenset[str] = frozenset()) -> dict[str, A
 
 
 _OPEN_RATIONALE = re.compile(r'"rationale"\s*:\s*"')
-_PARTIAL_ESCAPE = re.compile(r"(?<!\\)(\\\\)*\\(u[0-9a-fA-F]{0,3})?$")
+_PARTIAL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\(u[0-9a-fA-F]{0,3})?$")  # an odd run of backslashes
 
 
 def _cut_in_rationale(text: str, decoder: json.JSONDecoder) -> dict[str, Any] | None:

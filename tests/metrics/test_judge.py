@@ -78,6 +78,7 @@ def test_valid_verdicts() -> None:
         ('"rationale": "cut inside an escape \\', "cut inside an escape…"),
         ('"rationale": "cut inside \\u00', "cut inside…"),
         ('"rationale": "an escaped backslash \\\\', "an escaped backslash \\…"),
+        ('"rationale": "two escaped backslashes, then a cut \\\\\\\\\\', "two escaped backslashes, then a cut \\\\…"),
     ],
 )
 def test_an_output_cut_inside_its_rationale_keeps_its_scores(tail: str, rationale: str) -> None:
