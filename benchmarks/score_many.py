@@ -483,6 +483,7 @@ def _drive(args: argparse.Namespace, run_dir: Path) -> None:
             f"{n} in one call {r['seconds'][f'ours_{n}_one_call']} s vs {n} separate calls "
             f"{r['seconds'][f'separate_{n}_calls']} s "
             f"= {r['ratios']['many_in_one_call_vs_separate']}x per submission (target 1.8x); "
+            f"AlignScore tokens padded/real {r['alignscore_tokens']['padding_bound']}x (the bound with equal values); "
             f"load {[round(x, 2) for x in os.getloadavg()]}",
             file=sys.stderr,
         )
