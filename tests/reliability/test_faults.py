@@ -67,10 +67,42 @@ def _lines(path: Path) -> int:
         return 0
 
 
+#: The baseline at 50 ms a case, registered through the public plugin path: a whole run of the baseline takes
+#: less time than the kill loop needs to notice a stored line, so the kills would not land between predictions.
+PACED_BASELINE = """
+import dataclasses
+import time
+
+from harness.systems import build_system, register_system
+
+
+class Paced:
+    def __init__(self, config):
+        self.inner = build_system("baseline", config)
+        self.card = dataclasses.replace(self.inner.card, name="paced-baseline")
+
+    def predict(self, cases, subtask):
+        for prediction in self.inner.predict(cases, subtask):
+            time.sleep(0.05)
+            yield prediction
+
+
+@register_system("paced-baseline", subtasks=(1, 2, 3, 4), description="The baseline, 50 ms a case (fault tests)")
+def build(config):
+    return Paced(config)
+"""
+
+
 def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, reference: bytes) -> None:
     """Kill real ``archehr run`` processes: once during start-up, then each after a random number of stored lines."""
+    from harness.systems import load_system_file
+
+    plugin = tmp_path / "paced.py"
+    plugin.write_text(PACED_BASELINE, encoding="utf-8")
+    load_system_file(plugin)
+    paced = ["--system-module", str(plugin), "run", "paced-baseline", *RUN[2:]]
     out = tmp_path / "run"
-    store = _store_path(out)
+    store = RunStore(out / "runs", RunKey(build_system("paced-baseline").card, "dev", Subtask(3))).path
     rng = random.Random(20261204)
     kills = 0
     for attempt in range(3):
@@ -79,7 +111,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, reference: bytes
                 sys.executable,
                 "-m",
                 "archehr.cli",
-                *RUN,
+                *paced,
                 "--out",
                 str(out),
                 "--fresh" if attempt == 1 else "--batch-size=1",
@@ -101,11 +133,12 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, reference: bytes
         _assert_store_invariant(store)
         if (out / "submission.json").exists():  # written atomically: whole or absent
             assert (out / "submission.json").read_bytes() == reference
-    result = _invoke(out)
+    result = CliRunner().invoke(cli, [*paced, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert (out / "submission.json").read_bytes() == reference
+    assert (out / "submission.json").read_bytes() == reference  # the baseline's predictions, uninterrupted
     summary = json.loads(result.stdout)
     assert summary["reused"] + summary["computed"] == summary["cases"] == 20
+    assert summary["reused"] > 0, "nothing stored before the kills was reused"
     assert kills >= 2, "the kills did not land: every run finished first"
 
 
