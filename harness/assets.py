@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +30,7 @@ from typing import Any, Literal
 import yaml
 from filelock import FileLock
 
-from harness.atomic import atomic_write_text
+from harness.atomic import atomic_directory, atomic_write_text
 from harness.errors import HarnessError
 
 logger = logging.getLogger(__name__)
@@ -374,17 +373,12 @@ def convert_gguf(gguf: Path, target: Path) -> None:
         config = AutoConfig.for_model(model_type, **config_dict)
         fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
         fresh.load_state_dict(loaded.state_dict())
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_directory(target) as tmp:
             fresh.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
             (tmp / "conversion.json").write_text(
                 json.dumps({"from_gguf": gguf.name, "gguf_sha256": file_sha256(gguf)}, indent=1), encoding="utf-8"
             )
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
 
 def file_sha256(path: Path) -> str:

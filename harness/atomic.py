@@ -1,9 +1,12 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic writes of files and folders: a reader sees the old one or the new one, never half of either."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -39,3 +42,21 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 ``text`` atomically (no newline translation)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """A sibling staging folder to fill; renamed to ``target`` when the block ends (an empty ``target`` is
+    replaced), removed when it raises (anything, a kill's KeyboardInterrupt included), so a failed build leaves
+    nothing behind."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()  # an empty folder is replaced (os.replace onto it is not portable)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +28,7 @@ from typing import Any
 from filelock import FileLock
 
 from harness.assets import cache_dir, converted_gguf, locate
+from harness.atomic import atomic_directory
 from harness.errors import HarnessError
 
 logger = logging.getLogger(__name__)
@@ -70,8 +70,7 @@ def local_served_folder() -> Path:
         if complete():
             return target
         shutil.rmtree(target, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_directory(target) as tmp:
             for item in source.iterdir():
                 if item.is_file() and item.name != "generation_config.json":
                     (tmp / item.name).symlink_to(item.resolve())
@@ -79,10 +78,6 @@ def local_served_folder() -> Path:
             config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
             config["do_sample"] = True
             (tmp / "generation_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     return target
 
 

@@ -36,8 +36,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
-import shutil
 import sys
 import tempfile
 import types
@@ -47,7 +45,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import atomic_write_text
+from harness.atomic import atomic_directory, atomic_write_text
 from metrics.base import HARNESS_METRICS_VERSION, MetricUnavailable, SingleOutput
 
 logger = logging.getLogger(__name__)
@@ -163,9 +161,7 @@ def build_quickumls_index(
     if out_dir.exists() and any(out_dir.iterdir()):
         raise InputError.one("output folder exists and is not empty", file=out_dir)
     _check_semantic_types(mrconso, mrsty)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_directory(out_dir) as tmp:  # an empty out_dir is replaced
         flags = {"language.flag": "ENG", "database_backend.flag": backend}
         if lowercase:
             flags["lowercase.flag"] = ""
@@ -199,12 +195,6 @@ def build_quickumls_index(
             quickumls=_quickumls_version(),
         )
         atomic_write_text(tmp / INDEX_INFO_FILE, json.dumps(info.to_json(), indent=2) + "\n")
-        if out_dir.exists():
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     logger.info("built QuickUMLS index %s: %d terms, %d concepts", out_dir, info.terms, info.concepts)
     return info
 
