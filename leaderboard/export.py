@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness import __version__
@@ -168,6 +168,21 @@ def _notes(table: Table, sig: TableSignificance | None, columns: Sequence[Column
     return notes
 
 
+def _value_cells(
+    table: Table, row: Any, columns: Sequence[Column], sig: TableSignificance | None, bold: Callable[[str], str]
+) -> list[str]:
+    """A paper table's value cells of ``row`` ("n/a" when unavailable, the best value through ``bold`` when the
+    table has rivals), then the ranked column's CI when the table has a significance test."""
+    cells = []
+    for c in columns:
+        value = row.values.get(c.id)
+        text = format_value(value) if value is not None else ("n/a" if c.key in row.unavailable else "")
+        cells.append(bold(text) if c.is_best(value) and len(table.rows) > 1 else text)
+    if sig is not None:
+        cells.append(_ci(sig, row.entry.id))
+    return cells
+
+
 def _ci(sig: TableSignificance | None, entry_id: int | None) -> str:
     interval = sig.intervals.get(entry_id) if sig is not None else None
     return "" if interval is None else f"[{interval.low:.2f}, {interval.high:.2f}]"
@@ -202,13 +217,7 @@ def to_markdown(
         lines = [f"### {_md(t.title)}", "", "| " + " | ".join(_md(h) for h in header) + " |"]
         lines.append("|" + "|".join([":--", ":--", *(["--:"] * (len(header) - 2))]) + "|")
         for rank, row, _ in _rows(t, sig):
-            cells = []
-            for c in columns:
-                value = row.values.get(c.id)
-                text = format_value(value) if value is not None else ("n/a" if c.key in row.unavailable else "")
-                cells.append(f"**{text}**" if c.is_best(value) and len(t.rows) > 1 else text)
-            if sig is not None:
-                cells.append(_ci(sig, row.entry.id))
+            cells = _value_cells(t, row, columns, sig, lambda text: f"**{text}**")
             lines.append("| " + " | ".join([rank, _md(row.entry.label), *cells]) + " |")
         lines.append("")
         lines += [f"- {n}" for n in _notes(t, sig, columns)]
@@ -276,13 +285,7 @@ def to_latex(tables: Sequence[Table], significance: Significance, *, all_columns
         for rank, row, new_cluster in _rows(t, sig):
             if new_cluster:
                 lines.append(r"\midrule")
-            cells = []
-            for c in columns:
-                value = row.values.get(c.id)
-                text = format_value(value) if value is not None else ("n/a" if c.key in row.unavailable else "")
-                cells.append(rf"\textbf{{{text}}}" if c.is_best(value) and len(t.rows) > 1 else text)
-            if sig is not None:
-                cells.append(_ci(sig, row.entry.id))
+            cells = _value_cells(t, row, columns, sig, lambda text: rf"\textbf{{{text}}}")
             lines.append(" & ".join([rank, latex_escape(row.entry.label), *cells]) + r" \\")
         lines += [r"\bottomrule", r"\end{tabular}"]
         lines.append(rf"\caption{{{latex_escape(t.title)}. {latex_escape(' '.join(notes[:2]))}}}")
