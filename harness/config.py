@@ -44,6 +44,14 @@ class ConfigError(HarnessError, ValueError):
     """A bad config file or override; the message names every bad key and the valid ones."""
 
 
+def check_ranges(config: object, label: str, checks: Mapping[str, bool], error: type[ConfigError]) -> None:
+    """Raise ``error`` naming every key of ``checks`` whose value is out of range (``checks``: key -> ok)."""
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        values = ", ".join(f"{name}={getattr(config, name)!r}" for name in bad)
+        raise error(f"{label}: out-of-range value(s): {values}")
+
+
 def control_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """``overrides`` with deprecated control keys renamed (one warning line each); other keys untouched."""
     out = dict(overrides or {})

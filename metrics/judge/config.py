@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from harness.config import ConfigError, ConfigSpec
+from harness.config import ConfigError, ConfigSpec, check_ranges
 
 Protocol = Literal["blind", "non-blind"]
 
@@ -55,10 +55,7 @@ class JudgeConfig:
             "temperature": self.temperature >= 0,
             "retry_temperature": self.retry_temperature >= 0,
         }
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
-            raise JudgeConfigError(f"judge config: out-of-range value(s): {values}")
+        check_ranges(self, "judge config", checks, JudgeConfigError)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.config import ConfigError, ConfigSpec
+from harness.config import ConfigError, ConfigSpec, check_ranges
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -61,10 +61,7 @@ class LLMPromptConfig:
             "timeout_s": self.timeout_s > 0,
             "fallback_text": bool(self.fallback_text.strip()),
         }
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
-            raise LLMPromptConfigError(f"llm-prompt config: out-of-range value(s): {values}")
+        check_ranges(self, "llm-prompt config", checks, LLMPromptConfigError)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
