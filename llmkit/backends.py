@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -96,6 +97,18 @@ class RetryPolicy:
         return max(delay, min(retry_after or 0.0, self.max_backoff_s))
 
 
+class EndpointSettings(Protocol):
+    """The endpoint keys a config shares (``metrics.judge.config``, ``systems.llm_prompt.config``)."""
+
+    base_url: str
+    model: str
+    api_key_env: str
+    timeout_s: float
+    max_retries: int
+    allow_remote: bool
+    extra_body: Mapping[str, Any]
+
+
 @dataclass
 class OpenAIBackend:
     """An OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, SGLang, llama.cpp, Ollama, transformers)."""
@@ -107,6 +120,22 @@ class OpenAIBackend:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     allow_remote: bool = False
     extra_body: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: EndpointSettings) -> OpenAIBackend:
+        """The endpoint a config names (the judge's, llm-prompt's): the API key read from ``api_key_env``, and
+        model ``"local"`` (:data:`llmkit.server.LOCAL_MODEL`) the one ``archehr llm serve`` serves."""
+        from llmkit.server import LOCAL_MODEL, local_model_name
+
+        return cls(
+            base_url=settings.base_url,
+            model=local_model_name() if settings.model == LOCAL_MODEL else settings.model,
+            api_key=os.environ.get(settings.api_key_env),
+            timeout_s=settings.timeout_s,
+            retry=RetryPolicy(max_retries=settings.max_retries),
+            allow_remote=settings.allow_remote,
+            extra_body=dict(settings.extra_body),
+        )
 
     def __post_init__(self) -> None:
         check_endpoint(self.base_url, allow_remote=self.allow_remote)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +24,7 @@ from harness.data.model import Split, sort_ids
 from harness.errors import HarnessError, InputError
 from harness.signature import Signature
 from harness.tasks import Task
-from llmkit.backends import ChatRequest, Completion, OpenAIBackend, RetryPolicy
+from llmkit.backends import ChatRequest, Completion, OpenAIBackend
 from llmkit.cache import ResponseCache
 from llmkit.client import LLMClient
 from llmkit.templates import TemplateSet, load_templates
@@ -507,20 +506,7 @@ class Judge:
     def open(cls, config: JudgeConfig, cache_dir: str | Path) -> Judge:
         """A judge on the configured OpenAI-compatible endpoint (checked by the data-use guard), its responses
         cached in ``cache_dir/judge_cache.jsonl`` (``config.cache`` wins when set)."""
-        model = config.model
-        if model == "local":
-            from llmkit.server import local_model_name
-
-            model = local_model_name()
-        backend = OpenAIBackend(
-            base_url=config.base_url,
-            model=model,
-            api_key=os.environ.get(config.api_key_env),
-            timeout_s=config.timeout_s,
-            retry=RetryPolicy(max_retries=config.max_retries),
-            allow_remote=config.allow_remote,
-            extra_body=dict(config.extra_body),
-        )
+        backend = OpenAIBackend.from_settings(config)
         cache = ResponseCache(Path(config.cache or cache_dir) / CACHE_FILE)
         return cls(config, LLMClient(backend, cache, concurrency=config.concurrency))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from harness.data.model import Case, Subtask
 from harness.systems import Prediction, SystemCard
 from harness.tasks import get_task
 from harness.textutil import cut_words
-from llmkit.backends import Backend, ChatRequest, Completion, OpenAIBackend, RetryPolicy, TransformersBackend, messages
+from llmkit.backends import Backend, ChatRequest, Completion, OpenAIBackend, TransformersBackend, messages
 from llmkit.cache import ResponseCache
 from llmkit.client import LLMClient, UsageStats
 from llmkit.guard import check_endpoint
@@ -128,16 +127,7 @@ class LLMPromptSystem:
         if cfg.backend == "transformers":
             folder = Path(cfg.model_path).expanduser() if cfg.model_path else server.local_model_folder()
             return TransformersBackend(folder)
-        model = server.local_model_name() if cfg.model == server.LOCAL_MODEL else cfg.model
-        return OpenAIBackend(
-            base_url=cfg.base_url,
-            model=model,
-            api_key=os.environ.get(cfg.api_key_env),
-            timeout_s=cfg.timeout_s,
-            retry=RetryPolicy(max_retries=cfg.max_retries),
-            allow_remote=cfg.allow_remote,
-            extra_body=cfg.extra_body,
-        )
+        return OpenAIBackend.from_settings(cfg)
 
     @property
     def client(self) -> LLMClient:
