@@ -157,7 +157,7 @@ def report_file(tmp_path: Path) -> Callable[..., Path]:
 
 
 # ---------------------------------------------------------------------- a real Chromium (DevTools over a pipe)
-FLAGS = (
+HEADLESS_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -166,9 +166,8 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--hide-scrollbars",
-    "--remote-debugging-pipe",
 )
+FLAGS = (*HEADLESS_FLAGS, "--hide-scrollbars", "--remote-debugging-pipe")
 
 
 def chromium_path() -> str | None:
@@ -364,6 +363,15 @@ def synthetic_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("board")
     reports = build_reports(root / "runs")
     return Path(add_reports_and_render(reports, root / "lb.sqlite", root / "site")["html"])
+
+
+@pytest.fixture
+def headless_chromium(tmp_path: Path) -> list[str]:
+    """A headless Chromium command with its own profile (the test is skipped without Chromium)."""
+    binary = chromium_path()
+    if binary is None:
+        pytest.skip("no Chromium installed (apt-get install -y chromium)")
+    return [binary, *HEADLESS_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
 
 
 @pytest.fixture(scope="module")

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from leaderboard.comparability import build_tables
 from leaderboard.records import MetricResult
 from leaderboard.render_html import render_page, write_page
 
 HOSTILE = "<script>alert(1)</script>"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 class _Elements(HTMLParser):
@@ -103,29 +90,18 @@ def test_report_text_is_escaped(entry_factory):
     assert "default-src 'none'" in html
 
 
-def _chromium() -> str | None:
-    return (
-        shutil.which("chromium")
-        or shutil.which("chromium-browser")
-        or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    )
-
-
 def _png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()[:24]
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     return struct.unpack(">II", data[16:24])
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium installed (apt-get install -y chromium)")
-def test_page_renders_in_headless_chromium(entry_factory, tmp_path):
+def test_page_renders_in_headless_chromium(entry_factory, tmp_path, headless_chromium):
     tables = _board(entry_factory)
     page = write_page(tables, tmp_path / "site")
-    browser = _chromium()
-    assert browser is not None
-    base = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+
     dom = subprocess.run(
-        [*base, "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
+        [*headless_chromium, "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
@@ -143,7 +119,7 @@ def test_page_renders_in_headless_chromium(entry_factory, tmp_path):
 
     shot = tmp_path / "leaderboard.png"
     subprocess.run(
-        [*base, "--hide-scrollbars", "--window-size=1280,1800", f"--screenshot={shot}", page.as_uri()],
+        [*headless_chromium, "--hide-scrollbars", "--window-size=1280,1800", f"--screenshot={shot}", page.as_uri()],
         capture_output=True,
         timeout=120,
         check=True,
