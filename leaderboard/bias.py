@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from harness.tasks import get_task
 from leaderboard.formatting import id_ranges
 from leaderboard.records import case_set_hash
-from leaderboard.schema import task_name
 
 #: The ``experiment`` field of an ``archehr judge bias`` result.
 BIAS_EXPERIMENT = "judge-self-preference"
@@ -76,8 +76,6 @@ class BiasExperiment:
     """One stored ``archehr judge bias`` result (``result``: the checked JSON, kept verbatim)."""
 
     task: str
-    year: str
-    subtask: int | None
     split: str
     case_ids: tuple[str, ...]
     judge_signature: str
@@ -92,12 +90,22 @@ class BiasExperiment:
         return str(self.result["experiment"])
 
     @property
+    def year(self) -> str:
+        """The task's edition (the store's ``year`` column, as for entries)."""
+        return get_task(self.task).edition
+
+    @property
+    def subtask(self) -> int | None:
+        """The task's number (the store's ``subtask`` column, as for entries)."""
+        return get_task(self.task).number
+
+    @property
     def case_set_hash(self) -> str:
         return case_set_hash(self.case_ids)
 
     @property
     def title(self) -> str:
-        return f"{SECTION_TITLE} · {task_name(self.year, self.subtask)}"
+        return f"{SECTION_TITLE} · {get_task(self.task).name}"
 
     def with_id(self, bias_id: int, added_at: str) -> BiasExperiment:
         return replace(self, id=bias_id, added_at=added_at)

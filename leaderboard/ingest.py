@@ -469,8 +469,6 @@ def bias_from_result(data: Mapping[str, Any], *, source: str | None = None) -> B
     task = get_task(data["task"])
     return BiasExperiment(
         task=task.id,
-        year=task.edition,
-        subtask=task.number,
         split=data["split"],
         case_ids=tuple(data["case_ids"]),
         judge_signature=data["judge"],

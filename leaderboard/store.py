@@ -205,8 +205,6 @@ class LeaderboardStore:
             out.append(
                 BiasExperiment(
                     task=row["task"],
-                    year=row["year"],
-                    subtask=row["subtask"],
                     split=row["split"],
                     case_ids=tuple(result["case_ids"]),
                     judge_signature=row["judge_signature"],
